@@ -1,0 +1,26 @@
+// Pub/sub inside one process: the embedded default, for a single instance.
+import type { Listener, PubSub } from './pubsub.js';
+
+export function createInProcessPubSub(): PubSub {
+  const listeners = new Map<number, Set<Listener>>();
+  return {
+    async publish(messages) {
+      for (const { userId, event } of messages) {
+        for (const listener of listeners.get(userId) ?? []) listener(event);
+      }
+    },
+    async subscribe(userId, listener) {
+      let set = listeners.get(userId);
+      if (!set) listeners.set(userId, (set = new Set()));
+      set.add(listener);
+      return async () => {
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(userId) === set) listeners.delete(userId);
+      };
+    },
+    isHealthy: async () => true,
+    async close() {
+      listeners.clear();
+    },
+  };
+}

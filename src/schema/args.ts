@@ -1,0 +1,56 @@
+// Argument checks shared by every domain: inputs through zod, global ids, pages.
+// Each failure is BAD_USER_INPUT naming the offending field, as the contract says.
+import { parsePrismaCursor } from '@pothos/plugin-prisma';
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import type { z } from 'zod';
+import { badInput } from '../errors.js';
+
+export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw badInput(issue?.path.join('.') || undefined, issue?.message ?? 'Invalid input.');
+}
+
+/** The database id inside a global id of the expected type. */
+export function decodeId(globalId: string, typename: string, field: string): number {
+  let decoded: { typename: string; id: string };
+  try {
+    decoded = decodeGlobalID(globalId);
+  } catch {
+    throw badInput(field, `"${field}" is not a valid ${typename} id.`);
+  }
+  const id = Number(decoded.id);
+  if (decoded.typename !== typename || !/^[1-9]\d{0,9}$/.test(decoded.id) || id > 2 ** 31 - 1) {
+    throw badInput(field, `"${field}" is not a valid ${typename} id.`);
+  }
+  return id;
+}
+
+export const MAX_PAGE = 100;
+
+/** `first`/`last` within 1–100 and well-formed cursors, before any query runs. */
+export function checkPage(args: {
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+}) {
+  for (const field of ['first', 'last'] as const) {
+    const size = args[field];
+    if (size != null && (size < 1 || size > MAX_PAGE)) {
+      throw badInput(field, `"${field}" must be between 1 and ${MAX_PAGE}.`);
+    }
+  }
+  for (const field of ['after', 'before'] as const) {
+    const cursor = args[field];
+    if (cursor == null) continue;
+    let value: unknown;
+    try {
+      value = parsePrismaCursor(cursor);
+    } catch {
+      value = undefined;
+    }
+    if (typeof value !== 'number') throw badInput(field, `"${field}" is not a valid cursor.`);
+  }
+}

@@ -1,0 +1,55 @@
+// The Pothos builder and the scalars every domain uses. Defines no domain types.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import RelayPlugin from '@pothos/plugin-relay';
+import type { Context } from '../context.js';
+import { unauthenticated } from '../errors.js';
+import type PrismaTypes from '../generated/pothos-prisma-types.js';
+import { getDatamodel } from '../generated/pothos-prisma-types.js';
+
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  PrismaTypes: PrismaTypes;
+  Scalars: { DateTime: { Input: Date; Output: Date } };
+  DefaultFieldNullability: false;
+  DefaultEdgesNullability: false;
+  DefaultNodeNullability: false;
+}>({
+  // Non-null unless a field says otherwise, as in the contract.
+  defaultFieldNullability: false,
+  plugins: [PrismaPlugin, RelayPlugin],
+  prisma: {
+    client: (ctx) => ctx.prisma,
+    dmmf: getDatamodel(),
+    filterConnectionTotalCount: true,
+    onUnusedQuery: process.env.NODE_ENV === 'production' ? null : 'warn',
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    edgesFieldOptions: { nullable: false },
+    nodeFieldOptions: { nullable: false },
+  },
+});
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});
+
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 date-time string in UTC, e.g. 2026-11-22T10:00:00.000Z.',
+  serialize: (value) => value.toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === 'string' ? new Date(value) : Number.NaN;
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+      throw new TypeError('DateTime must be an ISO-8601 string');
+    }
+    return date;
+  },
+});
+
+/** The signed-in viewer's id, or UNAUTHENTICATED. */
+export function viewerId(ctx: Context): number {
+  if (!ctx.viewer) throw unauthenticated(ctx.authProblem);
+  return ctx.viewer.id;
+}

@@ -1,0 +1,64 @@
+// Comments, and the notification a comment sends to the post's author.
+import { z } from 'zod';
+import { forbidden, notFound } from '../errors.js';
+import { notifyComment } from '../notifications/store.js';
+import { decodeId, parseInput } from './args.js';
+import { builder, viewerId } from './builder.js';
+
+export const Comment = builder.prismaNode('Comment', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    text: t.exposeString('text'),
+    author: t.relation('author'),
+    post: t.relation('post'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+const text = z
+  .string()
+  .trim()
+  .min(1, 'The comment cannot be empty.')
+  .max(5_000, 'Use at most 5,000 characters.');
+
+const CreateCommentInput = builder.inputType('CreateCommentInput', {
+  fields: (t) => ({
+    postId: t.id({ required: true }),
+    text: t.string({ required: true }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createComment: t.prismaField({
+    type: 'Comment',
+    args: { input: t.arg({ type: CreateCommentInput, required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const authorId = viewerId(ctx);
+      const postId = decodeId(args.input.postId, 'Post', 'postId');
+      const input = parseInput(z.object({ text }), args.input);
+      const { comment, created } = await ctx.prisma.$transaction(async (tx) => {
+        // FOR SHARE keeps the post from being deleted between this check and the insert.
+        const [post] = await tx.$queryRaw<{ authorId: number }[]>`
+          SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE`;
+        if (!post) throw notFound('Post');
+        const comment = await tx.comment.create({ data: { text: input.text, postId, authorId } });
+        return { comment, created: await notifyComment(tx, comment, post.authorId) };
+      });
+      await ctx.announce(created);
+      return ctx.prisma.comment.findUniqueOrThrow({ ...query, where: { id: comment.id } });
+    },
+  }),
+  deleteComment: t.id({
+    description: "Only the comment's author may delete. Returns the deleted comment's id.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const userId = viewerId(ctx);
+      const id = decodeId(args.id, 'Comment', 'id');
+      const comment = await ctx.prisma.comment.findUnique({ where: { id }, select: { authorId: true } });
+      if (!comment) throw notFound('Comment');
+      if (comment.authorId !== userId) throw forbidden('Only the author may delete this comment.');
+      await ctx.prisma.comment.delete({ where: { id } });
+      return args.id;
+    },
+  }),
+}));

@@ -1,0 +1,8 @@
+// The whole schema: importing a domain registers its types and fields.
+import { builder } from './builder.js';
+import './user.js';
+import './post.js';
+import './comment.js';
+import './notification.js';
+
+export const schema = builder.toSchema({ sortSchema: false });
