@@ -5,8 +5,10 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
 import {
   bindMigrationAwareSqlAdapterFactory,
+  DriverAdapterError,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
 } from '@prisma/driver-adapter-utils';
@@ -35,7 +37,16 @@ function loadBindings(): Promise<Bindings> {
     const dir = dirname(entry);
     const glue = (await import(pathToFileURL(join(dir, 'schema_engine_bg.js')).href)) as Bindings;
     const bytes = await readFile(join(dir, 'schema_engine_bg.wasm'));
-    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
+    // The engine arms a timer for every timeout it races (10 s around the advisory
+    // lock) and never clears it, which would hold a finished process open that long.
+    const imports: Record<string, unknown> = { ...glue };
+    for (const [key, fn] of Object.entries(glue)) {
+      if (key.startsWith('__wbg_setTimeout_')) {
+        const arm = fn as (...args: unknown[]) => NodeJS.Timeout;
+        imports[key] = (...args: unknown[]) => arm(...args).unref();
+      }
+    }
+    const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': imports });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return glue;
@@ -65,12 +76,12 @@ export async function openSchemaEngine(
     provider: adapter.provider,
     adapterName: adapter.adapterName,
     async connect() {
-      const conn = await adapter.connect();
+      const conn = wholeScripts(await adapter.connect());
       opened.push(conn);
       return conn;
     },
     async connectToShadowDb() {
-      const conn = await adapter.connectToShadowDb();
+      const conn = wholeScripts(await adapter.connectToShadowDb());
       opened.push(conn);
       return conn;
     },
@@ -90,4 +101,42 @@ export async function openSchemaEngine(
       await Promise.all(opened.splice(0).map((conn) => conn.dispose()));
     },
   };
+}
+
+/**
+ * The engine applies each migration with `executeScript`, and neither adapter does
+ * that the way the native engine does (one simple-protocol round trip, which
+ * PostgreSQL runs as a single implicit transaction):
+ * - @prisma/adapter-pg splits the script on every ";" (breaking `$$` bodies and
+ *   string literals) and runs the pieces one by one, so a failure half-way leaves
+ *   half a migration behind;
+ * - pglite-prisma-adapter does not await the script, so a failing migration is
+ *   recorded as applied and its error becomes an unhandled rejection.
+ */
+type PostgresError = Error & { code?: string; severity?: string; detail?: string; column?: string; hint?: string };
+
+function wholeScripts(conn: SqlDriverAdapter): SqlDriverAdapter {
+  if (conn.adapterName === '@prisma/adapter-pg') {
+    // With no parameters, pg sends the text as one simple query.
+    conn.executeScript = async (script) => {
+      await conn.executeRaw({ sql: script, args: [], argTypes: [] });
+    };
+  } else if (conn.adapterName === 'pglite-prisma-adapter') {
+    const pglite = (conn as unknown as { client: PGlite }).client;
+    conn.executeScript = async (script) => {
+      await pglite.exec(script).catch((err: PostgresError) => {
+        // Typed this way, the engine reports PostgreSQL's message, not "External error id#0".
+        throw new DriverAdapterError({
+          kind: 'postgres',
+          code: err.code ?? '',
+          severity: err.severity ?? 'ERROR',
+          message: err.message,
+          detail: err.detail,
+          column: err.column,
+          hint: err.hint,
+        });
+      });
+    };
+  }
+  return conn;
 }

@@ -1,0 +1,21 @@
+// Typed documents for the operations the tests send, checked against schema.graphql.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: 'schema.graphql',
+  documents: ['test/**/*.ts', '!test/generated/**'],
+  ignoreNoDocuments: true,
+  generates: {
+    'test/generated/': {
+      preset: 'client',
+      config: {
+        scalars: { DateTime: 'string' },
+        enumsAsTypes: true,
+        useTypeImports: true,
+      },
+      presetConfig: { fragmentMasking: false },
+    },
+  },
+};
+
+export default config;

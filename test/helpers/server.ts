@@ -1,0 +1,60 @@
+// Starts the real server on a free port, on a database of its own: a fresh PGlite
+// folder, or a fresh PostgreSQL database when TEST_DATABASE_URL names a server.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { createApp } from '../../src/app.js';
+import { type Config, loadConfig } from '../../src/config.js';
+
+export type TestServer = { url: string; wsUrl: string; stop(): Promise<void> };
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const base: Record<string, string> = {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    NODE_ENV: 'test',
+    JWT_SECRET: TEST_SECRET,
+  };
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (adminUrl) {
+    base.DATABASE_URL = await createDatabase(adminUrl, cleanups);
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'notify-test-'));
+    base.DATA_DIR = dir;
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  }
+  const config: Config = loadConfig({ ...base, ...env });
+  const app = await createApp(config);
+  const url = await app.start();
+  return {
+    url: `${url}/graphql`,
+    wsUrl: `${url.replace(/^http/, 'ws')}/graphql`,
+    async stop() {
+      await app.stop();
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
+
+/** A throwaway database on the test PostgreSQL server, dropped afterwards. */
+async function createDatabase(adminUrl: string, cleanups: Array<() => Promise<void>>) {
+  const name = `notify_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await client.end();
+  });
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
