@@ -25,7 +25,8 @@ export async function openDatabase(options: {
     const prisma = new PrismaClient({ adapter });
     return { prisma, adapter, kind: 'postgres', close: () => prisma.$disconnect() };
   }
-  mkdirSync(options.dataDir, { recursive: true });
+  // 'memory://' is PGlite's in-memory database, for tests and throwaway runs.
+  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await PGlite.create(options.dataDir);
   const adapter = new PrismaPGlite(pglite);
   const prisma = new PrismaClient({ adapter });

@@ -10,8 +10,8 @@ export function createInProcessPubSub(): PubSub {
       }
     },
     async subscribe(userId, listener) {
-      let set = listeners.get(userId);
-      if (!set) listeners.set(userId, (set = new Set()));
+      const set = listeners.get(userId) ?? new Set<Listener>();
+      listeners.set(userId, set);
       set.add(listener);
       return async () => {
         set.delete(listener);

@@ -2,8 +2,8 @@
 // WebSocket, graphql-sse over Server-Sent Events.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type ExecutionResult, print } from 'graphql';
-import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { createClient as createSseClient } from 'graphql-sse';
+import { type Client, createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { Queue } from './queue.js';
 
@@ -85,7 +85,9 @@ export function connectWs(wsUrl: string, token?: string): WsConnection {
         {
           next: (value) => results.push(value as Result<never>),
           error: (error) => {
-            results.push({ errors: [{ message: String((error as Error).message ?? error) }] } as never);
+            results.push({
+              errors: [{ message: String((error as Error).message ?? error) }],
+            } as never);
             done();
           },
           complete: done,

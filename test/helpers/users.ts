@@ -34,8 +34,8 @@ const pingers = new Map<string, Promise<TestUser>>();
  * subscription up: whatever comes later is replayed if it was not seen live.
  */
 export async function seedNotification(url: string, user: TestUser): Promise<string> {
-  let pinger = pingers.get(url);
-  if (!pinger) pingers.set(url, (pinger = signUp(url, 'pinger')));
+  const pinger = pingers.get(url) ?? signUp(url, 'pinger');
+  pingers.set(url, pinger);
   const post = await createPost(url, user, 'Seed post');
   await comment(url, await pinger, post.id, 'seed');
   const data = await ok(url, Notifications, { first: 1 }, user.token);

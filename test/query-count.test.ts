@@ -1,0 +1,156 @@
+// Lists resolve in a fixed number of database operations, not one per item.
+import { randomUUID } from 'node:crypto';
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { execute, parse, subscribe } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Services } from '../src/context.js';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { createInProcessPubSub } from '../src/pubsub/in-process.js';
+import { schema } from '../src/schema/index.js';
+
+let db: Database;
+let operations: string[] = [];
+let prisma: PrismaClient;
+
+beforeAll(async () => {
+  db = await openDatabase({ dataDir: 'memory://' });
+  await applyMigrations(db.adapter);
+  // Counts every Prisma operation the schema issues.
+  prisma = db.prisma.$extends({
+    query: {
+      async $allOperations({ model, operation, args, query }) {
+        operations.push(`${model ?? 'raw'}.${operation}`);
+        return query(args);
+      },
+    },
+  }) as unknown as PrismaClient;
+
+  const users = await Promise.all(
+    Array.from({ length: 5 }, (_, i) =>
+      db.prisma.user.create({
+        data: {
+          email: `u${i}@example.com`,
+          emailKey: `u${i}@example.com`,
+          username: `u${i}_${randomUUID().slice(0, 6)}`,
+          usernameKey: `u${i}_${randomUUID().slice(0, 6)}`,
+          passwordHash: 'not used here',
+        },
+      }),
+    ),
+  );
+  for (const author of users) {
+    const post = await db.prisma.post.create({
+      data: { title: 'Post', body: 'Body', authorId: author.id },
+    });
+    for (const commenter of users) {
+      const comment = await db.prisma.comment.create({
+        data: { text: 'Hi', postId: post.id, authorId: commenter.id },
+      });
+      await db.prisma.notification.create({
+        data: {
+          recipientId: author.id,
+          kind: 'COMMENT_ON_POST',
+          actorId: commenter.id,
+          postId: post.id,
+          commentId: comment.id,
+          message: 'm',
+          peek: 'p',
+        },
+      });
+    }
+  }
+});
+
+afterAll(async () => {
+  await db?.close();
+});
+
+function contextFor(viewerId?: number) {
+  const services: Services = {
+    prisma,
+    pubsub: createInProcessPubSub(),
+    tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
+    announce: async () => {},
+    announceRead: async () => {},
+  };
+  return {
+    ...services,
+    viewer: viewerId ? { id: viewerId, tokenExpiresAt: new Date(Date.now() + 60_000) } : null,
+  };
+}
+
+async function run(query: string, viewerId?: number) {
+  operations = [];
+  const result = await execute({ schema, document: parse(query), contextValue: contextFor(viewerId) });
+  expect(result.errors).toBeUndefined();
+  return result.data;
+}
+
+describe('query plans', () => {
+  it('loads posts with authors, counts and nested comments in one operation', async () => {
+    const data = await run(/* GraphQL */ `
+      {
+        posts(first: 10) {
+          edges {
+            node {
+              title
+              commentCount
+              author { username followerCount }
+              comments(first: 10) { edges { node { text author { username } } } }
+            }
+          }
+        }
+      }
+    `);
+    const posts = (data as { posts: { edges: unknown[] } }).posts.edges;
+    expect(posts).toHaveLength(5);
+    expect(operations).toEqual(['Post.findMany']);
+  });
+
+  it("loads a viewer's notifications with actors, posts and comments in one operation", async () => {
+    const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    const data = await run(
+      /* GraphQL */ `
+        {
+          notifications(first: 20) {
+            edges { node { message actor { username } post { title } comment { text } } }
+          }
+        }
+      `,
+      viewer.id,
+    );
+    const edges = (data as { notifications: { edges: unknown[] } }).notifications.edges;
+    expect(edges).toHaveLength(5);
+    expect(operations).toEqual(['Notification.findMany']);
+  });
+
+  it('replays a subscription with its selection in one operation per page', async () => {
+    const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    const oldest = await db.prisma.notification.findFirstOrThrow({
+      where: { recipientId: viewer.id },
+      orderBy: { id: 'asc' },
+    });
+    operations = [];
+    const stream = (await subscribe({
+      schema,
+      document: parse(/* GraphQL */ `
+        subscription ($since: ID) {
+          notificationAdded(since: $since) { message actor { username } post { title } comment { text } }
+        }
+      `),
+      variableValues: { since: encodeGlobalID('Notification', oldest.id) },
+      contextValue: contextFor(viewer.id),
+    })) as AsyncGenerator<{ data?: { notificationAdded: { actor: { username: string } } } }>;
+    const received = [];
+    for (let i = 0; i < 4; i++) {
+      const { value } = await stream.next();
+      expect(value.data?.notificationAdded.actor.username).toBeTruthy();
+      received.push(value);
+    }
+    await stream.return?.(undefined);
+    expect(received).toHaveLength(4);
+    expect(operations).toEqual(['Notification.findMany']);
+  });
+});
