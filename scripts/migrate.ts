@@ -10,7 +10,11 @@ try {
   const started = performance.now();
   const { applied } = await applyMigrations(db.adapter, { log: console.log });
   const ms = Math.round(performance.now() - started);
-  console.log(applied.length ? `${applied.length} migration(s) applied in ${ms} ms` : 'database is up to date');
+  console.log(
+    applied.length
+      ? `${applied.length} migration(s) applied in ${ms} ms`
+      : 'database is up to date',
+  );
 } finally {
   await db.close();
 }

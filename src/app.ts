@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createLogger, createYoga, useReadinessCheck } from 'graphql-yoga';
 import { createTokenService, persistentSecret } from './auth.js';
 import type { Config } from './config.js';
-import { type Services, type SocketAuth, createContext } from './context.js';
+import { createContext, type Services, type SocketAuth } from './context.js';
 import { openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { createMaskError } from './errors.js';

@@ -6,7 +6,7 @@ import { CloseCode, type ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaLogger, YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { type TokenService, type Viewer, bearerToken } from './auth.js';
+import { bearerToken, type TokenService, type Viewer } from './auth.js';
 import type { SocketAuth } from './context.js';
 
 // setTimeout cannot wait longer than this (about 24.8 days).
@@ -38,9 +38,12 @@ export function startSocketServer(options: {
           // The contract: the socket closes with 4403 when its token expires, and
           // graphql-ws clients then reconnect with fresh connectionParams.
           const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
-          ctx.extra.expiryTimer = setTimeout(() => {
-            ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired');
-          }, Math.max(wait, 0));
+          ctx.extra.expiryTimer = setTimeout(
+            () => {
+              ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired');
+            },
+            Math.max(wait, 0),
+          );
         }
         ctx.extra.socketAuth = { viewer };
         return true;

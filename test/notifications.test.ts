@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs, ok, type WsConnection } from './helpers/clients.js';
 import { NotificationAdded, Notifications } from './helpers/operations.js';
 import { startServer, type TestServer } from './helpers/server.js';
-import { comment, createPost, follow, seedNotification, signUp, type TestUser } from './helpers/users.js';
+import {
+  comment,
+  createPost,
+  follow,
+  seedNotification,
+  signUp,
+  type TestUser,
+} from './helpers/users.js';
 
 let server: TestServer;
 const sockets: WsConnection[] = [];

@@ -23,10 +23,12 @@ export const LOCKFILE_CONTENT =
 
 /** The migrations directory as the engine wants it; an absent directory is an empty history. */
 export async function readMigrations(migrationsDir = MIGRATIONS_DIR): Promise<MigrationList> {
-  const entries = await readdir(migrationsDir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
+  const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [];
+      throw err;
+    },
+  );
   const names = entries
     .filter((e) => e.isDirectory())
     .map((e) => e.name)
@@ -143,7 +145,10 @@ export async function pendingSchemaDiff(
       from: {
         tag: 'migrations',
         ...migrationsList,
-        lockfile: { ...migrationsList.lockfile, content: migrationsList.lockfile.content ?? LOCKFILE_CONTENT },
+        lockfile: {
+          ...migrationsList.lockfile,
+          content: migrationsList.lockfile.content ?? LOCKFILE_CONTENT,
+        },
       },
       to: { tag: 'schemaDatamodel', files: [{ path: schemaPath, content: schema }] },
       script: true,

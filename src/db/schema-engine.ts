@@ -24,7 +24,7 @@ type Bindings = typeof WasmBindings;
 export type SchemaEngineApi = WasmBindings.SchemaEngine;
 
 /** No tables or enums are managed outside Prisma in this project. */
-export const NO_FILTERS = { externalTables: [], externalEnums: [] } as const;
+export const NO_FILTERS: WasmBindings.SchemaFilter = { externalTables: [], externalEnums: [] };
 
 let bindings: Promise<Bindings> | undefined;
 
@@ -39,7 +39,7 @@ function loadBindings(): Promise<Bindings> {
     const bytes = await readFile(join(dir, 'schema_engine_bg.wasm'));
     // The engine arms a timer for every timeout it races (10 s around the advisory
     // lock) and never clears it, which would hold a finished process open that long.
-    const imports: Record<string, unknown> = { ...glue };
+    const imports: WebAssembly.ModuleImports = { ...glue };
     for (const [key, fn] of Object.entries(glue)) {
       if (key.startsWith('__wbg_setTimeout_')) {
         const arm = fn as (...args: unknown[]) => NodeJS.Timeout;
@@ -68,7 +68,7 @@ export async function openSchemaEngine(
   adapter: SqlMigrationAwareDriverAdapterFactory,
   options: { schemaFiles?: WasmBindings.SchemaContainer[]; log?: (msg: string) => void } = {},
 ): Promise<SchemaEngine> {
-  const { SchemaEngine } = await loadBindings();
+  const wasm = await loadBindings();
   const opened: SqlDriverAdapter[] = [];
   // The engine never disposes the connections it asks for; a pg pool left open
   // would keep the process alive and, worse, keep holding session-level locks.
@@ -87,7 +87,7 @@ export async function openSchemaEngine(
     },
   };
   const log = options.log ?? (() => {});
-  const api = await SchemaEngine.new(
+  const api = await wasm.SchemaEngine.new(
     { datamodels: options.schemaFiles?.map((f) => [f.path, f.content]) },
     (msg: string) => log(msg),
     // The engine expects the Result-returning interface of the bound factory;
@@ -103,6 +103,14 @@ export async function openSchemaEngine(
   };
 }
 
+type PostgresError = Error & {
+  code?: string;
+  severity?: string;
+  detail?: string;
+  column?: string;
+  hint?: string;
+};
+
 /**
  * The engine applies each migration with `executeScript`, and neither adapter does
  * that the way the native engine does (one simple-protocol round trip, which
@@ -113,8 +121,6 @@ export async function openSchemaEngine(
  * - pglite-prisma-adapter does not await the script, so a failing migration is
  *   recorded as applied and its error becomes an unhandled rejection.
  */
-type PostgresError = Error & { code?: string; severity?: string; detail?: string; column?: string; hint?: string };
-
 function wholeScripts(conn: SqlDriverAdapter): SqlDriverAdapter {
   if (conn.adapterName === '@prisma/adapter-pg') {
     // With no parameters, pg sends the text as one simple query.

@@ -54,7 +54,10 @@ builder.mutationFields((t) => ({
     resolve: async (_root, args, ctx) => {
       const userId = viewerId(ctx);
       const id = decodeId(args.id, 'Comment', 'id');
-      const comment = await ctx.prisma.comment.findUnique({ where: { id }, select: { authorId: true } });
+      const comment = await ctx.prisma.comment.findUnique({
+        where: { id },
+        select: { authorId: true },
+      });
       if (!comment) throw notFound('Comment');
       if (comment.authorId !== userId) throw forbidden('Only the author may delete this comment.');
       await ctx.prisma.comment.delete({ where: { id } });

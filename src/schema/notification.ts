@@ -103,7 +103,7 @@ builder.subscriptionFields((t) => ({
   notificationAdded: t.field({
     type: Notification,
     description:
-      'Each new notification of the signed-in viewer, and nobody else\'s.\nWith `since` (the id of the newest notification the client already has),\nevery later notification of the viewer is delivered first, oldest first,\nthen live ones: no gap and no duplicate across a reconnect.',
+      "Each new notification of the signed-in viewer, and nobody else's.\nWith `since` (the id of the newest notification the client already has),\nevery later notification of the viewer is delivered first, oldest first,\nthen live ones: no gap and no duplicate across a reconnect.",
     args: { since: t.arg.id() },
     subscribe: (_root, args, ctx, info) =>
       notificationStream<NotificationRow>({

@@ -78,9 +78,7 @@ const LogInInput = builder.inputType('LogInInput', {
 
 const signUpRules = z.object({
   email: z.string().trim().pipe(z.email('Enter a valid email address.')),
-  username: z
-    .string()
-    .regex(/^[A-Za-z0-9_]{3,30}$/, 'Use 3–30 letters, digits or underscores.'),
+  username: z.string().regex(/^[A-Za-z0-9_]{3,30}$/, 'Use 3–30 letters, digits or underscores.'),
   password: z.string().min(8, 'Use at least 8 characters.').max(200, 'Use at most 200 characters.'),
 });
 
@@ -122,7 +120,13 @@ builder.mutationFields((t) => ({
       // The check above can race a concurrent sign-up; the unique indexes cannot.
       const user = await ctx.prisma.user
         .create({
-          data: { email: input.email, emailKey, username: input.username, usernameKey, passwordHash },
+          data: {
+            email: input.email,
+            emailKey,
+            username: input.username,
+            usernameKey,
+            passwordHash,
+          },
           select: { id: true },
         })
         .catch(async (error: unknown) => {
@@ -147,7 +151,10 @@ builder.mutationFields((t) => ({
         select: { id: true, passwordHash: true },
       });
       // Verify against a decoy when there is no such user, so timing tells nothing either.
-      const ok = await verifyPassword(user?.passwordHash ?? (await getDecoyHash()), args.input.password);
+      const ok = await verifyPassword(
+        user?.passwordHash ?? (await getDecoyHash()),
+        args.input.password,
+      );
       if (!user || !ok) throw badInput(undefined, 'Wrong email or password.');
       return signedIn(ctx, user.id);
     },

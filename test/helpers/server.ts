@@ -42,7 +42,10 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
 }
 
 /** A throwaway database on the test PostgreSQL server, dropped afterwards. */
-async function createDatabase(adminUrl: string, cleanups: Array<() => Promise<void>>) {
+async function createDatabase(
+  adminUrl: string,
+  cleanups: Array<() => Promise<void> | void>,
+) {
   const name = `notify_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
