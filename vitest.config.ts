@@ -1,5 +1,22 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import { hasBinary } from './test/helpers/services.js';
+
+// The suite runs twice: on the embedded PGlite and on a throwaway PostgreSQL.
+// Without PostgreSQL's binaries a developer's run says so and skips that half;
+// CI has them, and there nothing may be skipped.
+const postgres = hasBinary('initdb') && hasBinary('pg_ctl');
+if (!postgres && process.env.CI) throw new Error('CI needs initdb and pg_ctl (PostgreSQL 15)');
+if (!postgres) console.warn('PostgreSQL binaries not found: skipping the PostgreSQL run.');
+
+// Files that do not depend on which database serves them run once.
+const databaseAgnostic = [
+  'test/schema.test.ts',
+  'test/migrations.test.ts',
+  'test/query-count.test.ts',
+];
+// Files that need several server processes on one PostgreSQL and one Redis.
+const multiInstance = ['test/cluster/**/*.test.ts'];
 
 export default defineConfig({
   resolve: {
@@ -9,10 +26,32 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }],
   },
   test: {
-    include: ['test/**/*.test.ts'],
     // Each file starts real servers and databases; give slow shared machines room.
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'pglite',
+          include: ['test/**/*.test.ts'],
+          exclude: multiInstance,
+        },
+      },
+      ...(postgres
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'postgres',
+                include: ['test/**/*.test.ts'],
+                exclude: databaseAgnostic,
+                globalSetup: ['test/setup/postgres.ts'],
+              },
+            },
+          ]
+        : []),
+    ],
   },
 });

@@ -11,6 +11,7 @@ import { applyMigrations } from './db/migrate.js';
 import { createMaskError } from './errors.js';
 import { publishCreated } from './notifications/store.js';
 import { createInProcessPubSub } from './pubsub/in-process.js';
+import { createRedisPubSub } from './pubsub/redis.js';
 import { schema } from './schema/index.js';
 import { startSocketServer } from './socket.js';
 
@@ -28,7 +29,13 @@ export async function createApp(config: Config): Promise<App> {
   if (applied.length) logger.info(`Applied migrations: ${applied.join(', ')}`);
 
   const secret = config.JWT_SECRET ?? persistentSecret(config.DATA_DIR);
-  const pubsub = createInProcessPubSub();
+  const pubsub = config.REDIS_URL
+    ? createRedisPubSub({
+        url: config.REDIS_URL,
+        prefix: config.REDIS_PREFIX,
+        onError: (error) => logger.warn('redis:', String(error)),
+      })
+    : createInProcessPubSub();
   const services: Services = {
     prisma: db.prisma,
     pubsub,

@@ -1,10 +1,11 @@
 // Starts the real server on a free port, on a database of its own: a fresh PGlite
-// folder, or a fresh PostgreSQL database when TEST_DATABASE_URL names a server.
+// folder, or a fresh PostgreSQL database in the "postgres" test project.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 
@@ -20,7 +21,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
   };
-  const adminUrl = process.env.TEST_DATABASE_URL;
+  const adminUrl = inject('postgresUrl');
   if (adminUrl) {
     base.DATABASE_URL = await createDatabase(adminUrl, cleanups);
   } else {
