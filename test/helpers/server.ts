@@ -43,7 +43,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
 }
 
 /** A throwaway database on the test PostgreSQL server, dropped afterwards. */
-async function createDatabase(
+export async function createDatabase(
   adminUrl: string,
   cleanups: Array<() => Promise<void> | void>,
 ) {
