@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { graphql } from '../generated/gql.js';
-import { connectWs, ok, request, type WsConnection } from '../helpers/clients.js';
+import { connectWs, ok, type WsConnection } from '../helpers/clients.js';
 import { type Instance, startInstance } from '../helpers/instances.js';
 import { NotificationAdded, UnreadCountChanged } from '../helpers/operations.js';
 import { createDatabase } from '../helpers/server.js';
