@@ -15,6 +15,8 @@ import { createRedisPubSub } from './pubsub/redis.js';
 import { schema } from './schema/index.js';
 import { startSocketServer } from './socket.js';
 
+const SHUTDOWN_GRACE_MS = 5_000;
+
 export type App = {
   /** Listens on config.PORT (0 picks a free port); resolves with the base URL. */
   start(): Promise<string>;
@@ -90,7 +92,11 @@ export async function createApp(config: Config): Promise<App> {
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
       await sockets.close();
       httpServer.closeIdleConnections();
+      // In-flight requests get a grace period to finish. SSE streams never do, so
+      // whatever is still open after it is cut, and SSE clients reconnect elsewhere.
+      const grace = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
+      clearTimeout(grace);
       await pubsub.close();
       await db.close();
     },
