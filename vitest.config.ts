@@ -32,7 +32,7 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       {
-        extends: true,
+        extends: true as const,
         test: {
           name: 'pglite',
           include: ['test/**/*.test.ts'],
@@ -42,7 +42,7 @@ export default defineConfig({
       ...(postgres
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'postgres',
                 include: ['test/**/*.test.ts'],

@@ -33,14 +33,27 @@ export function createMaskError(logError: (error: unknown) => void) {
   return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof PothosValidationError) {
+      const field = pothosArgument(original.message);
       return new GraphQLError(original.message, {
         nodes: error instanceof GraphQLError ? error.nodes : undefined,
         path: error instanceof GraphQLError ? error.path : undefined,
-        extensions: { code: 'BAD_USER_INPUT' },
+        extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
       });
     }
     const masked = yogaMaskError(error, message, false);
     if (masked !== error) logError(original ?? error);
     return masked;
   };
+}
+
+/**
+ * The argument a Pothos connection error is about. Pothos checks `first`/`last`
+ * signs and parses cursors before our own checks run (src/schema/args.ts), and
+ * says which argument only in its message.
+ */
+function pothosArgument(message: string): string | undefined {
+  const named = /^Argument "(\w+)"/.exec(message);
+  if (named) return named[1];
+  if (/cursor/i.test(message)) return 'after';
+  return undefined;
 }

@@ -21,13 +21,17 @@ export function decodeId(globalId: string, typename: string, field: string): num
     throw badInput(field, `"${field}" is not a valid ${typename} id.`);
   }
   const id = Number(decoded.id);
-  if (decoded.typename !== typename || !/^[1-9]\d{0,9}$/.test(decoded.id) || id > 2 ** 31 - 1) {
+  if (decoded.typename !== typename || !/^[1-9]\d{0,9}$/.test(decoded.id) || !isDatabaseId(id)) {
     throw badInput(field, `"${field}" is not a valid ${typename} id.`);
   }
   return id;
 }
 
 export const MAX_PAGE = 100;
+
+/** Ids are PostgreSQL `integer` serials: 1 to 2^31 - 1. */
+const isDatabaseId = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 2 ** 31 - 1;
 
 /** `first`/`last` within 1–100 and well-formed cursors, before any query runs. */
 export function checkPage(args: {
@@ -51,6 +55,6 @@ export function checkPage(args: {
     } catch {
       value = undefined;
     }
-    if (typeof value !== 'number') throw badInput(field, `"${field}" is not a valid cursor.`);
+    if (!isDatabaseId(value)) throw badInput(field, `"${field}" is not a valid cursor.`);
   }
 }

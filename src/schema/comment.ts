@@ -7,6 +7,7 @@ import { builder, viewerId } from './builder.js';
 
 export const Comment = builder.prismaNode('Comment', {
   id: { field: 'id' },
+  nullable: true,
   fields: (t) => ({
     text: t.exposeString('text'),
     author: t.relation('author'),

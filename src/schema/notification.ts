@@ -15,6 +15,8 @@ const NotificationKind = builder.enumType('NotificationKind', {
 
 export const Notification = builder.prismaNode('Notification', {
   id: { field: 'id' },
+  // `node(id:)` answers null for an id that names nothing (or nothing of the viewer's).
+  nullable: true,
   // Loading by global id (the `node` query) only ever finds the viewer's own.
   findUnique: (id, ctx) => ({ id: Number(id), recipientId: ctx.viewer?.id ?? 0 }),
   fields: (t) => ({

@@ -7,6 +7,7 @@ import { builder, viewerId } from './builder.js';
 
 export const Post = builder.prismaNode('Post', {
   id: { field: 'id' },
+  nullable: true,
   fields: (t) => ({
     title: t.exposeString('title'),
     body: t.exposeString('body'),

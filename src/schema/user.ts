@@ -8,6 +8,7 @@ import { builder, viewerId } from './builder.js';
 
 export const User = builder.prismaNode('User', {
   id: { field: 'id' },
+  nullable: true,
   fields: (t) => ({
     username: t.exposeString('username'),
     email: t.string({
@@ -77,7 +78,11 @@ const LogInInput = builder.inputType('LogInInput', {
 });
 
 const signUpRules = z.object({
-  email: z.string().trim().pipe(z.email('Enter a valid email address.')),
+  email: z
+    .string()
+    .trim()
+    .max(254, 'Use at most 254 characters.')
+    .pipe(z.email('Enter a valid email address.')),
   username: z.string().regex(/^[A-Za-z0-9_]{3,30}$/, 'Use 3–30 letters, digits or underscores.'),
   password: z.string().min(8, 'Use at least 8 characters.').max(200, 'Use at most 200 characters.'),
 });
