@@ -339,6 +339,24 @@ describe('Input rules', () => {
       expect(titles).toEqual(expect.arrayContaining([exact, 'P'.repeat(200)]));
     });
 
+    it('counts characters as people do: 200 emoji fit, 201 do not', async () => {
+      const emoji = '\u{1F600}';
+      const fits = await ok(
+        server.url,
+        CreatePost,
+        { input: { title: emoji.repeat(200), body: '' } },
+        author.token,
+      );
+      expect(Array.from(fits.createPost.title)).toHaveLength(200);
+      const tooLong = await request(
+        server.url,
+        CreatePost,
+        { input: { title: emoji.repeat(201), body: '' } },
+        author.token,
+      );
+      expectRefused(tooLong, 'title');
+    });
+
     it('refuses a body over 20,000 characters, storing nothing; accepts 20,000 and empty', async () => {
       const before = await myPosts(author);
       const result = await request(

@@ -2,7 +2,7 @@
 // Each failure is BAD_USER_INPUT naming the offending field, as the contract says.
 import { parsePrismaCursor } from '@pothos/plugin-prisma';
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { badInput } from '../errors.js';
 
 export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
@@ -10,6 +10,17 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown): z.ou
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   throw badInput(issue?.path.join('.') || undefined, issue?.message ?? 'Invalid input.');
+}
+
+/**
+ * A string of `min` to `max` characters, counted as people count them (code
+ * points: an emoji is one character, not two UTF-16 units).
+ */
+export function characters(min: number, max: number, tooShort: string, tooLong: string) {
+  return z
+    .string()
+    .refine((value) => Array.from(value).length >= min, tooShort)
+    .refine((value) => Array.from(value).length <= max, tooLong);
 }
 
 /** The database id inside a global id of the expected type. */

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
 import { notifyComment } from '../notifications/store.js';
-import { decodeId, parseInput } from './args.js';
+import { characters, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
 
 export const Comment = builder.prismaNode('Comment', {
@@ -19,8 +19,7 @@ export const Comment = builder.prismaNode('Comment', {
 const text = z
   .string()
   .trim()
-  .min(1, 'The comment cannot be empty.')
-  .max(5_000, 'Use at most 5,000 characters.');
+  .pipe(characters(1, 5_000, 'The comment cannot be empty.', 'Use at most 5,000 characters.'));
 
 const CreateCommentInput = builder.inputType('CreateCommentInput', {
   fields: (t) => ({

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
 import { notifyNewPost } from '../notifications/store.js';
-import { checkPage, decodeId, parseInput } from './args.js';
+import { characters, checkPage, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
 
 export const Post = builder.prismaNode('Post', {
@@ -29,9 +29,8 @@ export const Post = builder.prismaNode('Post', {
 const title = z
   .string()
   .trim()
-  .min(1, 'The title cannot be empty.')
-  .max(200, 'Use at most 200 characters.');
-const body = z.string().max(20_000, 'Use at most 20,000 characters.');
+  .pipe(characters(1, 200, 'The title cannot be empty.', 'Use at most 200 characters.'));
+const body = characters(0, 20_000, '', 'Use at most 20,000 characters.');
 const createRules = z.object({ title, body });
 const updateRules = z.object({ title: title.nullish(), body: body.nullish() });
 

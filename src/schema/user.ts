@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { getDecoyHash, hashPassword, verifyPassword } from '../auth.js';
 import type { Context } from '../context.js';
 import { badInput, notFound } from '../errors.js';
-import { checkPage, decodeId, parseInput } from './args.js';
+import { characters, checkPage, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
 
 export const User = builder.prismaNode('User', {
@@ -84,7 +84,7 @@ const signUpRules = z.object({
     .max(254, 'Use at most 254 characters.')
     .pipe(z.email('Enter a valid email address.')),
   username: z.string().regex(/^[A-Za-z0-9_]{3,30}$/, 'Use 3–30 letters, digits or underscores.'),
-  password: z.string().min(8, 'Use at least 8 characters.').max(200, 'Use at most 200 characters.'),
+  password: characters(8, 200, 'Use at least 8 characters.', 'Use at most 200 characters.'),
 });
 
 builder.queryFields((t) => ({
