@@ -7,6 +7,9 @@ import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
 export type Viewer = { id: number; tokenExpiresAt: Date };
 
+/** What a valid token says; the version still has to match the user's (context.ts). */
+export type TokenClaims = Viewer & { version: number };
+
 // OWASP's argon2id baseline (19 MiB, 2 passes): slow enough against offline guessing,
 // fast enough that sign-up and log-in stay well under a second on a small machine.
 const hashOptions = {
@@ -34,18 +37,18 @@ export const getDecoyHash = () => {
 };
 
 export type TokenService = {
-  issue(userId: number): Promise<{ token: string; expiresAt: Date }>;
-  /** The viewer a bearer token names, or null when it is malformed, forged or expired. */
-  verify(token: string): Promise<Viewer | null>;
+  issue(userId: number, version: number): Promise<{ token: string; expiresAt: Date }>;
+  /** What a bearer token says, or null when it is malformed, forged or expired. */
+  verify(token: string): Promise<TokenClaims | null>;
 };
 
 export function createTokenService(secret: string, ttlMinutes: number): TokenService {
   const key = new TextEncoder().encode(secret);
   return {
-    async issue(userId) {
+    async issue(userId, version) {
       // Whole seconds, because that is what the token's `exp` can say.
       const exp = Math.floor(Date.now() / 1000 + ttlMinutes * 60);
-      const token = await new SignJWT({})
+      const token = await new SignJWT({ ver: version })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(String(userId))
         .setIssuedAt()
@@ -57,8 +60,10 @@ export function createTokenService(secret: string, ttlMinutes: number): TokenSer
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
         const id = Number(payload.sub);
+        const version = payload.ver;
         if (!Number.isSafeInteger(id) || id <= 0 || payload.exp === undefined) return null;
-        return { id, tokenExpiresAt: new Date(payload.exp * 1000) };
+        if (typeof version !== 'number') return null;
+        return { id, version, tokenExpiresAt: new Date(payload.exp * 1000) };
       } catch (error) {
         if (error instanceof joseErrors.JOSEError) return null;
         throw error;

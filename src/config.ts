@@ -14,9 +14,63 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
   TOKEN_TTL_MINUTES: z.coerce.number().positive().default(60),
   NODE_ENV: z.string().default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+
+  // Query limits (graphql-armor), for every transport.
+  MAX_DEPTH: int(10),
+  MAX_ALIASES: int(15),
+  MAX_DIRECTIVES: int(10),
+  MAX_TOKENS: int(1000),
+  MAX_COST: int(5000),
+  /** Largest accepted HTTP request body and WebSocket message, in bytes. */
+  MAX_BODY_BYTES: int(100_000),
+
+  // Rate limits, shared by all instances through Redis when REDIS_URL is set.
+  RATE_MUTATIONS_PER_MINUTE: int(120),
+  RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: int(10),
+  RATE_LOGIN_PER_IP_PER_15_MINUTES: int(100),
+  RATE_CONNECTIONS_PER_IP_PER_MINUTE: int(120),
+  RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE: int(60),
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20),
+  MAX_SUBSCRIPTIONS_PER_USER: int(100),
+
+  // WebSocket protocol.
+  WS_INIT_TIMEOUT_MS: int(10_000),
+  WS_PING_INTERVAL_MS: int(30_000),
+  /** Comma-separated origins allowed to open browser WebSockets, besides the server's own. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    ),
+
+  /** GraphiQL, introspection and field suggestions; default: on except in production. */
+  GRAPHIQL: flag(),
+  INTROSPECTION: flag(),
 });
 
 export type Config = z.infer<typeof schema>;
+
+function int(fallback: number) {
+  return z.coerce.number().int().min(0).default(fallback);
+}
+
+function flag() {
+  return z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((value) => (value === undefined ? undefined : value === 'true' || value === '1'));
+}
+
+/** Whether GraphiQL and introspection are on: explicitly, or by NODE_ENV. */
+export const developerTools = (config: Config) => ({
+  graphiql: config.GRAPHIQL ?? config.NODE_ENV !== 'production',
+  introspection: config.INTROSPECTION ?? config.NODE_ENV !== 'production',
+});
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = schema.safeParse(env);

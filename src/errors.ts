@@ -20,6 +20,7 @@ export const unauthenticated = (message = 'You must be signed in.') =>
 export const forbidden = (message = 'You are not allowed to do this.') =>
   fail('FORBIDDEN', message);
 export const notFound = (what: string) => fail('NOT_FOUND', `${what} not found.`);
+export const rateLimited = (message: string) => fail('RATE_LIMITED', message);
 export const badInput = (field: string | undefined, message: string) =>
   fail('BAD_USER_INPUT', message, field ? { field } : {});
 

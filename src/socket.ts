@@ -1,63 +1,141 @@
 // graphql-ws on the HTTP server's /graphql path, executing through the same Yoga
 // instance (and so the same context factory, plugins and error masking) as HTTP.
-import type { Server } from 'node:http';
+// Also the socket's own guards: origin, connection rate, frame size, keep-alive,
+// subscription budgets, and closing at token expiry or revocation (4403).
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ExecutionArgs } from 'graphql';
 import { CloseCode, type ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import type { YogaLogger, YogaServerInstance } from 'graphql-yoga';
-import { WebSocketServer } from 'ws';
-import { bearerToken, type TokenService, type Viewer } from './auth.js';
-import type { SocketAuth } from './context.js';
+import type { YogaServerInstance } from 'graphql-yoga';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { bearerToken, type Viewer } from './auth.js';
+import type { Config } from './config.js';
+import { type Services, type SocketAuth, viewerFromToken } from './context.js';
+import { rateLimited } from './errors.js';
 
 // setTimeout cannot wait longer than this (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-type Extra = { socketAuth?: SocketAuth; expiryTimer?: NodeJS.Timeout };
+/** What this file keeps per socket. */
+type SocketState = {
+  connectionId: string;
+  clientIp: string;
+  auth?: SocketAuth;
+  /** Undoes what onConnect set up: expiry timer, revocation listener. */
+  release: Array<() => void>;
+  /** Subscription ids counted against the user's cap. */
+  counted: Set<string>;
+};
 
 export function startSocketServer(options: {
   httpServer: Server;
-  // biome-ignore lint/suspicious/noExplicitAny: Yoga's server context type is not needed here.
+  // biome-ignore lint/suspicious/noExplicitAny: the server context type does not matter here.
   yoga: YogaServerInstance<any, any>;
-  tokens: TokenService;
-  logger: YogaLogger;
+  services: Services;
+  config: Config;
 }) {
-  const { yoga, tokens } = options;
-  const wss = new WebSocketServer({ server: options.httpServer, path: yoga.graphqlEndpoint });
+  const { yoga, services, config } = options;
+  const { metrics } = services;
+  // ws closes a connection that sends a larger frame with 1009 (message too big).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
+  const perUser = new Map<number, number>();
 
-  const server = useServer<Record<string, unknown> | undefined, Extra>(
+  options.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      const path = request.url?.split('?')[0];
+      if (path !== yoga.graphqlEndpoint) return refuse(socket, 404, 'Not Found');
+      if (!originAllowed(request, config.ALLOWED_ORIGINS)) {
+        return refuse(socket, 403, 'Forbidden');
+      }
+      const ip = request.socket.remoteAddress ?? 'unknown';
+      if (!(await services.limits.connection(ip).catch(() => true))) {
+        metrics.rateLimited.inc({ limit: 'connection' });
+        return refuse(socket, 429, 'Too Many Requests');
+      }
+      wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request));
+    })();
+  });
+
+  // Keep-alive: a peer that has not answered the previous ping is gone; drop it
+  // so its subscriptions are freed instead of waiting for TCP to notice.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const states = new WeakMap<WebSocket, SocketState>();
+  // Registered before useServer's own listener, so the state exists when it runs.
+  wss.on('connection', (ws, request: IncomingMessage) => {
+    metrics.openSockets.inc();
+    states.set(ws, {
+      connectionId: randomUUID(),
+      clientIp: request.socket.remoteAddress ?? 'unknown',
+      release: [],
+      counted: new Set(),
+    });
+    alive.set(ws, true);
+    ws.on('pong', () => alive.set(ws, true));
+  });
+  const stateOf = (socket: WebSocket) => states.get(socket) as SocketState;
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, config.WS_PING_INTERVAL_MS || MAX_TIMER_MS);
+  pinger.unref();
+
+  const server = useServer<Record<string, unknown> | undefined>(
     {
+      connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
+        const state = stateOf(ctx.extra.socket);
         const token = bearerToken(ctx.connectionParams?.authorization);
         let viewer: Viewer | null = null;
         if (token !== undefined) {
-          viewer = token === null ? null : await tokens.verify(token);
-          // A bad or expired token is refused outright (4403), never downgraded to anonymous.
+          viewer = token === null ? null : await viewerFromToken(services, token);
+          // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
           if (!viewer) return false;
+          const close = (reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
           // The contract: the socket closes with 4403 when its token expires, and
           // graphql-ws clients then reconnect with fresh connectionParams.
           const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
-          ctx.extra.expiryTimer = setTimeout(
-            () => {
-              ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired');
-            },
-            Math.max(wait, 0),
-          );
+          const timer = setTimeout(() => close('Token expired'), Math.max(wait, 0));
+          state.release.push(() => clearTimeout(timer));
+          // Log-out and password changes on any instance revoke this socket's token.
+          const stop = await services.pubsub.subscribe(viewer.id, (event) => {
+            if (event.type === 'revoked') close('Token revoked');
+          });
+          state.release.push(() => void stop());
         }
-        ctx.extra.socketAuth = { viewer };
+        state.auth = { viewer, clientIp: state.clientIp };
         return true;
       },
       onClose: (ctx) => {
-        clearTimeout(ctx.extra.expiryTimer);
+        metrics.openSockets.dec();
+        const state = stateOf(ctx.extra.socket);
+        for (const release of state.release.splice(0)) release();
+        const userId = state.auth?.viewer?.id;
+        if (userId) uncount(userId, state.counted.size);
+        state.counted.clear();
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const state = stateOf(ctx.extra.socket);
+        const refusal = await subscriptionRefusal(state, Object.keys(ctx.subscriptions).length);
+        if (refusal) {
+          metrics.rateLimited.inc({ limit: refusal.limit });
+          return [rateLimited(refusal.message)];
+        }
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
           socket: ctx.extra.socket,
           params: payload,
-          socketAuth: ctx.extra.socketAuth ?? { viewer: null },
+          socketAuth: state.auth ?? { viewer: null, clientIp: state.clientIp },
         });
         const args = {
           schema,
@@ -68,16 +146,67 @@ export function startSocketServer(options: {
           rootValue: { execute, subscribe },
         };
         const errors = validate(args.schema, args.document);
-        return errors.length ? errors : args;
+        if (errors.length) return errors;
+        const userId = state.auth?.viewer?.id;
+        if (userId) {
+          perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
+          state.counted.add(id);
+        }
+        return args;
+      },
+      onComplete: (ctx, id) => {
+        const state = stateOf(ctx.extra.socket);
+        const userId = state.auth?.viewer?.id;
+        if (userId && state.counted.delete(id)) uncount(userId, 1);
       },
     },
     wss,
   );
 
+  function uncount(userId: number, n: number) {
+    const left = (perUser.get(userId) ?? 0) - n;
+    if (left > 0) perUser.set(userId, left);
+    else perUser.delete(userId);
+  }
+
+  async function subscriptionRefusal(state: SocketState, open: number) {
+    if (!(await services.limits.subscribe(state.connectionId))) {
+      return { limit: 'subscribe', message: 'Too many subscribe messages; slow down.' };
+    }
+    // `open` already includes the one being started.
+    if (open > config.MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+      return { limit: 'per-connection', message: 'Too many subscriptions on this connection.' };
+    }
+    const userId = state.auth?.viewer?.id;
+    if (userId && (perUser.get(userId) ?? 0) >= config.MAX_SUBSCRIPTIONS_PER_USER) {
+      return { limit: 'per-user', message: 'Too many subscriptions for this user.' };
+    }
+    return undefined;
+  }
+
   return {
     /** Closes every socket with 1001 (going away) so clients reconnect elsewhere. */
-    close: () => server.dispose(),
+    async close() {
+      clearInterval(pinger);
+      await server.dispose();
+    },
   };
+}
+
+/** Browsers send Origin; other clients do not, and the check is for browsers. */
+function originAllowed(request: IncomingMessage, allowed: readonly string[]) {
+  const origin = request.headers.origin;
+  if (!origin) return true;
+  if (allowed.includes(origin) || allowed.includes('*')) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+function refuse(socket: Duplex, status: number, text: string) {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 // What onSubscribe puts in rootValue: Yoga's own enveloped execute and subscribe.

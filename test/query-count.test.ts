@@ -3,11 +3,15 @@ import { randomUUID } from 'node:crypto';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { execute, parse, subscribe } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
 import { createInProcessPubSub } from '../src/pubsub/in-process.js';
+import { createRateLimits } from '../src/rate-limits.js';
 import { schema } from '../src/schema/index.js';
 
 let db: Database;
@@ -72,8 +76,12 @@ function contextFor(viewerId?: number) {
     prisma,
     pubsub: createInProcessPubSub(),
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
+    limits: createRateLimits(loadConfig({})),
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
     announce: async () => {},
     announceRead: async () => {},
+    announceRevoked: async () => {},
   };
   return {
     ...services,
@@ -83,7 +91,11 @@ function contextFor(viewerId?: number) {
 
 async function run(query: string, viewerId?: number) {
   operations = [];
-  const result = await execute({ schema, document: parse(query), contextValue: contextFor(viewerId) });
+  const result = await execute({
+    schema,
+    document: parse(query),
+    contextValue: contextFor(viewerId),
+  });
   expect(result.errors).toBeUndefined();
   return result.data;
 }

@@ -8,22 +8,24 @@
 // between the replay and the live part: both are the same read.
 import { Repeater } from 'graphql-yoga';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { Metrics } from '../metrics.js';
 import type { PubSub, UserEvent } from '../pubsub/pubsub.js';
 
 const PAGE = 100;
 
 type Selection = Omit<Prisma.NotificationFindManyArgs, 'where' | 'orderBy' | 'take'>;
 
-export function notificationStream<Row extends { id: number }>(options: {
+export function notificationStream<Row extends { id: number; createdAt: Date }>(options: {
   prisma: PrismaClient;
   pubsub: PubSub;
+  metrics: Metrics;
   viewerId: number;
   /** Deliver notifications with a larger id; undefined: only those created from now on. */
   since?: number;
   /** The subscriber's own selection, so each read is one query with its relations. */
   selection?: Selection;
 }): AsyncIterable<Row> {
-  const { prisma, pubsub, viewerId, selection } = options;
+  const { prisma, pubsub, viewerId, selection, metrics } = options;
   return new Repeater<Row>(async (push, stop) => {
     let last = options.since ?? 0;
     let stopped = false;
@@ -44,18 +46,23 @@ export function notificationStream<Row extends { id: number }>(options: {
           if (stopped) return;
           last = row.id;
           await push(row);
+          metrics.notificationsDelivered.inc();
+          if (row.createdAt instanceof Date) {
+            metrics.deliveryLatency.observe((Date.now() - row.createdAt.getTime()) / 1000);
+          }
         }
       } while (page.length === PAGE && !stopped);
     }, stop);
 
     const onEvent = (event: UserEvent) => {
-      if (event.type === 'read') return;
+      if (event.type === 'read' || event.type === 'revoked') return;
       if (event.type === 'notification' && event.id <= last) return;
       void readNew();
     };
 
     // Listen before reading the starting point, so nothing committed in between is missed.
     const unsubscribe = await pubsub.subscribe(viewerId, onEvent);
+    metrics.liveSubscriptions.inc({ field: 'notificationAdded' });
     try {
       if (options.since === undefined) {
         const newest = await prisma.notification.findFirst({
@@ -68,6 +75,7 @@ export function notificationStream<Row extends { id: number }>(options: {
       await readNew();
       await stop;
     } finally {
+      metrics.liveSubscriptions.dec({ field: 'notificationAdded' });
       await unsubscribe();
     }
   });
@@ -77,9 +85,10 @@ export function notificationStream<Row extends { id: number }>(options: {
 export function unreadCountStream(options: {
   prisma: PrismaClient;
   pubsub: PubSub;
+  metrics: Metrics;
   viewerId: number;
 }): AsyncIterable<number> {
-  const { prisma, pubsub, viewerId } = options;
+  const { prisma, pubsub, viewerId, metrics } = options;
   return new Repeater<number>(async (push, stop) => {
     let sent: number | undefined;
     const count = rerunning(async () => {
@@ -89,11 +98,15 @@ export function unreadCountStream(options: {
         await push(n);
       }
     }, stop);
-    const unsubscribe = await pubsub.subscribe(viewerId, () => void count());
+    const unsubscribe = await pubsub.subscribe(viewerId, (event) => {
+      if (event.type !== 'revoked') void count();
+    });
+    metrics.liveSubscriptions.inc({ field: 'unreadNotificationCountChanged' });
     try {
       await count();
       await stop;
     } finally {
+      metrics.liveSubscriptions.dec({ field: 'unreadNotificationCountChanged' });
       await unsubscribe();
     }
   });

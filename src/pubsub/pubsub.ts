@@ -8,6 +8,8 @@ export type UserEvent =
   | { type: 'notification'; id: number }
   /** Some of this user's notifications were marked read. */
   | { type: 'read' }
+  /** Every token of this user was revoked (log-out, new password): close their sockets. */
+  | { type: 'revoked' }
   /** Events may have been lost (the transport reconnected): re-read everything. */
   | { type: 'resync' };
 

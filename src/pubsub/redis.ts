@@ -10,6 +10,7 @@ export function createRedisPubSub(options: {
   /** Channel prefix, so several deployments can share one Redis. */
   prefix: string;
   onError?: (error: unknown) => void;
+  onReconnect?: () => void;
 }): PubSub {
   const onError = options.onError ?? (() => {});
   const publisher = new Redis(options.url, {
@@ -40,6 +41,7 @@ export function createRedisPubSub(options: {
     }
     subscriber.ping().then(
       () => {
+        options.onReconnect?.();
         for (const listener of [...listeners]) listener({ type: 'resync' });
       },
       (error) => onError(error),

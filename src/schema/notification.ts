@@ -111,6 +111,7 @@ builder.subscriptionFields((t) => ({
       notificationStream<NotificationRow>({
         prisma: ctx.prisma,
         pubsub: ctx.pubsub,
+        metrics: ctx.metrics,
         viewerId: viewerId(ctx),
         since: args.since == null ? undefined : decodeId(args.since, 'Notification', 'since'),
         // The subscriber's own selection, so each delivery is one query with its relations.
@@ -122,7 +123,12 @@ builder.subscriptionFields((t) => ({
     description:
       "The viewer's unread count, sent on subscribe and whenever it changes\n(a notification arrives, one or all are marked read).",
     subscribe: (_root, _args, ctx) =>
-      unreadCountStream({ prisma: ctx.prisma, pubsub: ctx.pubsub, viewerId: viewerId(ctx) }),
+      unreadCountStream({
+        prisma: ctx.prisma,
+        pubsub: ctx.pubsub,
+        metrics: ctx.metrics,
+        viewerId: viewerId(ctx),
+      }),
     resolve: (count) => count,
   }),
 }));

@@ -56,8 +56,8 @@ const AuthPayload = builder
   });
 
 /** Issues a token, and lets the rest of this operation (e.g. `user { email }`) see the new viewer. */
-async function signedIn(ctx: Context, userId: number) {
-  const { token, expiresAt } = await ctx.tokens.issue(userId);
+async function signedIn(ctx: Context, userId: number, version: number) {
+  const { token, expiresAt } = await ctx.tokens.issue(userId, version);
   ctx.viewer = { id: userId, tokenExpiresAt: expiresAt };
   return { token, expiresAt, userId };
 }
@@ -77,6 +77,16 @@ const LogInInput = builder.inputType('LogInInput', {
   }),
 });
 
+const ChangePasswordInput = builder.inputType('ChangePasswordInput', {
+  fields: (t) => ({
+    currentPassword: t.string({ required: true }),
+    newPassword: t.string({ required: true }),
+  }),
+});
+
+const password = characters(8, 200, 'Use at least 8 characters.', 'Use at most 200 characters.');
+const changePasswordRules = z.object({ currentPassword: z.string(), newPassword: password });
+
 const signUpRules = z.object({
   email: z
     .string()
@@ -84,7 +94,7 @@ const signUpRules = z.object({
     .max(254, 'Use at most 254 characters.')
     .pipe(z.email('Enter a valid email address.')),
   username: z.string().regex(/^[A-Za-z0-9_]{3,30}$/, 'Use 3–30 letters, digits or underscores.'),
-  password: characters(8, 200, 'Use at least 8 characters.', 'Use at most 200 characters.'),
+  password,
 });
 
 builder.queryFields((t) => ({
@@ -132,7 +142,7 @@ builder.mutationFields((t) => ({
             usernameKey,
             passwordHash,
           },
-          select: { id: true },
+          select: { id: true, tokenVersion: true },
         })
         .catch(async (error: unknown) => {
           const again = await ctx.prisma.user.findFirst({
@@ -144,16 +154,17 @@ builder.mutationFields((t) => ({
             ? badInput('email', 'This email is already registered.')
             : badInput('username', 'This username is taken.');
         });
-      return signedIn(ctx, user.id);
+      return signedIn(ctx, user.id, user.tokenVersion);
     },
   }),
   logIn: t.field({
     type: AuthPayload,
     args: { input: t.arg({ type: LogInInput, required: true }) },
     resolve: async (_root, args, ctx) => {
+      await ctx.limits.logIn(args.input.email, ctx.clientIp);
       const user = await ctx.prisma.user.findUnique({
         where: { emailKey: args.input.email.trim().toLowerCase() },
-        select: { id: true, passwordHash: true },
+        select: { id: true, passwordHash: true, tokenVersion: true },
       });
       // Verify against a decoy when there is no such user, so timing tells nothing either.
       const ok = await verifyPassword(
@@ -161,7 +172,45 @@ builder.mutationFields((t) => ({
         args.input.password,
       );
       if (!user || !ok) throw badInput(undefined, 'Wrong email or password.');
-      return signedIn(ctx, user.id);
+      return signedIn(ctx, user.id, user.tokenVersion);
+    },
+  }),
+  logOut: t.boolean({
+    description:
+      "Revokes every token of the viewer, on every device, and closes the viewer's live sockets.",
+    resolve: async (_root, _args, ctx) => {
+      const id = viewerId(ctx);
+      await ctx.prisma.user.update({ where: { id }, data: { tokenVersion: { increment: 1 } } });
+      await ctx.announceRevoked(id);
+      ctx.viewer = null;
+      return true;
+    },
+  }),
+  changePassword: t.field({
+    type: AuthPayload,
+    description:
+      'Sets a new password. Every older token is revoked and its sockets closed; use the returned one.',
+    args: { input: t.arg({ type: ChangePasswordInput, required: true }) },
+    resolve: async (_root, args, ctx) => {
+      const id = viewerId(ctx);
+      const input = parseInput(changePasswordRules, args.input);
+      const user = await ctx.prisma.user.findUniqueOrThrow({
+        where: { id },
+        select: { passwordHash: true },
+      });
+      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+        throw badInput('currentPassword', 'The current password is wrong.');
+      }
+      const updated = await ctx.prisma.user.update({
+        where: { id },
+        data: {
+          passwordHash: await hashPassword(input.newPassword),
+          tokenVersion: { increment: 1 },
+        },
+        select: { tokenVersion: true },
+      });
+      await ctx.announceRevoked(id);
+      return signedIn(ctx, id, updated.tokenVersion);
     },
   }),
   followUser: t.prismaField({

@@ -31,7 +31,7 @@ describe('a database outage', () => {
 
     await postgres.pause();
     const failed = await request(instance.url, CreatePost, input, user.token);
-    expect(failed.data).toBeNull();
+    expect(failed.data ?? null).toBeNull();
     expect(failed.errors?.[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(failed)).not.toMatch(/ECONNREFUSED|postgres|SELECT|INSERT|stack/i);
     expect(await readyStatus()).toBe(503);

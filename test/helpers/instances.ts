@@ -1,7 +1,7 @@
 // Server instances as separate OS processes, the way they run behind a load balancer.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { TEST_SECRET } from './server.js';
+import { GENEROUS_LIMITS, TEST_SECRET } from './server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -23,6 +23,7 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
       JWT_SECRET: TEST_SECRET,
+      ...GENEROUS_LIMITS,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

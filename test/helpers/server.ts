@@ -9,9 +9,28 @@ import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
 
-export type TestServer = { url: string; wsUrl: string; stop(): Promise<void> };
+export type TestServer = {
+  url: string;
+  wsUrl: string;
+  /** Every log line the server wrote so far (JSON). */
+  logs(): string[];
+  stop(): Promise<void>;
+};
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-signing';
+
+/**
+ * Every test file signs up and connects many users from 127.0.0.1 within seconds;
+ * the rate limits get their own tests (test/limits.test.ts), so elsewhere they are
+ * set out of reach.
+ */
+export const GENEROUS_LIMITS: Record<string, string> = {
+  RATE_MUTATIONS_PER_MINUTE: '1000000',
+  RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: '1000000',
+  RATE_LOGIN_PER_IP_PER_15_MINUTES: '1000000',
+  RATE_CONNECTIONS_PER_IP_PER_MINUTE: '1000000',
+  RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE: '1000000',
+};
 
 export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -20,6 +39,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     HOST: '127.0.0.1',
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
+    ...GENEROUS_LIMITS,
   };
   const adminUrl = inject('postgresUrl');
   if (adminUrl) {
@@ -30,11 +50,14 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   }
   const config: Config = loadConfig({ ...base, ...env });
-  const app = await createApp(config);
+  const lines: string[] = [];
+  const logDestination = { write: (line: string) => void lines.push(line) };
+  const app = await createApp(config, { logDestination });
   const url = await app.start();
   return {
     url: `${url}/graphql`,
     wsUrl: `${url.replace(/^http/, 'ws')}/graphql`,
+    logs: () => lines,
     async stop() {
       await app.stop();
       for (const cleanup of cleanups.reverse()) await cleanup();

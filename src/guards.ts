@@ -1,0 +1,53 @@
+// The Yoga plugins that guard the endpoint on every transport (HTTP, SSE and,
+// through yoga.getEnveloped in socket.ts, graphql-ws): query shape limits, CSRF,
+// introspection, and the per-user mutation budget.
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { GraphQLError, getOperationAST } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { type Config, developerTools } from './config.js';
+import type { Context } from './context.js';
+
+export function guards(config: Config): Plugin[] {
+  const tools = developerTools(config);
+  const plugins: Plugin[] = [
+    EnvelopArmorPlugin({
+      maxDepth: { n: config.MAX_DEPTH, flattenFragments: true },
+      maxAliases: { n: config.MAX_ALIASES },
+      maxDirectives: { n: config.MAX_DIRECTIVES },
+      maxTokens: { n: config.MAX_TOKENS },
+      costLimit: { maxCost: config.MAX_COST },
+      // Suggestions ("Did you mean …?") map the schema for whoever cannot introspect it.
+      blockFieldSuggestion: { enabled: !tools.introspection },
+    }) as Plugin,
+    // A request a browser would send without a CORS preflight (a plain GET or a
+    // form post) must carry one of these headers, which a foreign page cannot add.
+    // A bearer token counts: it cannot be sent cross-site without a preflight either.
+    useCSRFPrevention({
+      requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'],
+    }),
+    mutationBudget(),
+  ];
+  if (!tools.introspection) plugins.push(useDisableIntrospection());
+  return plugins;
+}
+
+/** Each mutation costs its author (or, when anonymous, its IP) one point of a budget. */
+function mutationBudget(): Plugin {
+  return {
+    async onExecute({ args, setResultAndStopExecution }) {
+      const operation = getOperationAST(args.document, args.operationName);
+      if (operation?.operation !== 'mutation') return;
+      const ctx = args.contextValue as unknown as Context;
+      const key = ctx.viewer ? `user:${ctx.viewer.id}` : `ip:${ctx.clientIp}`;
+      try {
+        await ctx.limits.mutation(key);
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        ctx.metrics.rateLimited.inc({ limit: 'mutation' });
+        setResultAndStopExecution({ errors: [error] });
+      }
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// Structured JSON logs. Secrets never reach them: the paths below are redacted
+// wherever they appear, and nothing logs request bodies or connection params.
+import { pino } from 'pino';
+
+export type Logger = pino.Logger;
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: {
+        paths: [
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          '*.headers.authorization',
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+          'connectionParams',
+          '*.connectionParams',
+          'variables',
+          '*.variables',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}
+
+/** Yoga's logger interface on top of pino, so Yoga's own lines are JSON too. */
+export function yogaLogger(logger: Logger) {
+  const log =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const [first, ...rest] = args;
+      if (first instanceof Error) logger[level]({ err: first }, String(rest[0] ?? first.message));
+      else logger[level](rest.length ? { details: rest } : {}, String(first));
+    };
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}
