@@ -21,16 +21,30 @@ export function guards(config: Config): Plugin[] {
       // Suggestions ("Did you mean …?") map the schema for whoever cannot introspect it.
       blockFieldSuggestion: { enabled: !tools.introspection },
     }) as Plugin,
-    // A request a browser would send without a CORS preflight (a plain GET or a
-    // form post) must carry one of these headers, which a foreign page cannot add.
-    // A bearer token counts: it cannot be sent cross-site without a preflight either.
-    useCSRFPrevention({
-      requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'],
-    }),
+    csrfPrevention(),
     mutationBudget(),
   ];
   if (!tools.introspection) plugins.push(useDisableIntrospection());
   return plugins;
+}
+
+/**
+ * A form post a browser would send without a CORS preflight must carry one of
+ * these headers, which a foreign page cannot add; a bearer token counts, as it
+ * cannot be sent cross-site without a preflight either. GET is left alone: the
+ * contract promises plain GET queries, GET never runs a mutation, and with
+ * bearer-only auth (no cookies) a forged GET acts as nobody.
+ */
+function csrfPrevention(): Plugin {
+  const plugin = useCSRFPrevention({
+    requestHeaders: ['x-graphql-yoga-csrf', 'apollo-require-preflight', 'authorization'],
+  });
+  return {
+    onRequestParse(payload) {
+      if (payload.request.method === 'GET') return;
+      return plugin.onRequestParse?.(payload);
+    },
+  };
 }
 
 /** Each mutation costs its author (or, when anonymous, its IP) one point of a budget. */

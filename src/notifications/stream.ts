@@ -54,8 +54,11 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
       } while (page.length === PAGE && !stopped);
     }, stop);
 
+    // Until the starting point is known, events are ignored: the first read, which
+    // starts after it, fetches whatever they announced.
+    let started = false;
     const onEvent = (event: UserEvent) => {
-      if (event.type === 'read' || event.type === 'revoked') return;
+      if (!started || event.type === 'read' || event.type === 'revoked') return;
       if (event.type === 'notification' && event.id <= last) return;
       void readNew();
     };
@@ -72,6 +75,7 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
         });
         last = newest?.id ?? 0;
       }
+      started = true;
       await readNew();
       await stop;
     } finally {
