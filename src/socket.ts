@@ -58,9 +58,6 @@ export function startSocketServer(options: {
     })();
   });
 
-  // Keep-alive: a peer that has not answered the previous ping is gone; drop it
-  // so its subscriptions are freed instead of waiting for TCP to notice.
-  const alive = new WeakMap<WebSocket, boolean>();
   const states = new WeakMap<WebSocket, SocketState>();
   // Registered before useServer's own listener, so the state exists when it runs.
   wss.on('connection', (ws, request: IncomingMessage) => {
@@ -71,21 +68,8 @@ export function startSocketServer(options: {
       release: [],
       counted: new Set(),
     });
-    alive.set(ws, true);
-    ws.on('pong', () => alive.set(ws, true));
   });
   const stateOf = (socket: WebSocket) => states.get(socket) as SocketState;
-  const pinger = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (!alive.get(ws)) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, config.WS_PING_INTERVAL_MS || MAX_TIMER_MS);
-  pinger.unref();
 
   const server = useServer<Record<string, unknown> | undefined>(
     {
@@ -161,6 +145,9 @@ export function startSocketServer(options: {
       },
     },
     wss,
+    // graphql-ws pings each socket on its own timer and terminates one that has not
+    // answered by the next ping, which frees its subscriptions.
+    config.WS_PING_INTERVAL_MS,
   );
 
   function uncount(userId: number, n: number) {
@@ -187,7 +174,6 @@ export function startSocketServer(options: {
   return {
     /** Closes every socket with 1001 (going away) so clients reconnect elsewhere. */
     async close() {
-      clearInterval(pinger);
       await server.dispose();
     },
   };

@@ -1,0 +1,54 @@
+// Reads CPU time and memory of other processes from /proc, so the runner can
+// measure servers, Redis and PostgreSQL without instrumenting them.
+import { readdirSync, readFileSync } from 'node:fs';
+
+// Linux reports utime/stime in clock ticks; 100 per second on every mainstream kernel.
+const TICK_MS = 10;
+
+/** User + system CPU time of one process, in ms; 0 once it is gone. */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces; the fields after ')' do not.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident set size in bytes; 0 once the process is gone. */
+export function rssBytes(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Parent pid of a process, or 0. */
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU time of a process and its direct children (PostgreSQL: the postmaster and
+ * its backends). Children that exited meanwhile are not counted; the bench keeps
+ * its connections open, so its backends live through each measurement.
+ */
+export function treeCpuMs(pid: number): number {
+  let total = cpuMs(pid);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const child = Number(name);
+    if (parentOf(child) === pid) total += cpuMs(child);
+  }
+  return total;
+}

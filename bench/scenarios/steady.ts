@@ -1,0 +1,346 @@
+// steady: U connected subscribers; commenters comment on random subscribers' posts
+// at a fixed offered rate, stepped up until p99 > 100 ms, loss or the system
+// cannot take the rate. Latency: mutation sent -> recipient's frame received, both
+// clocks in this one process. Each comment's first 10 characters are a unique id,
+// which comes back as the notification's peek.
+import { createApi, createMutator, subscribeAll } from '../lib/client.js';
+import { type Snapshot, type Usage, usage } from '../lib/io.js';
+import { seedUsers } from '../lib/seed.js';
+import { round, type Summary, sleep, summarize } from '../lib/stats.js';
+import { type Flags, list, type Scenario } from './types.js';
+
+const MUTATION = 'mutation ($input: CreateCommentInput!) { createComment(input: $input) { id } }';
+const COMMENTERS = 50;
+const P99_LIMIT_MS = 100;
+
+type Sent = { step: number; recipient: number; at: number; ok?: boolean; received: number };
+
+export type Step = {
+  offered: number;
+  sent: number;
+  /** Sends that the rate called for but the in-flight cap refused: the system fell behind. */
+  skipped: number;
+  errors: number;
+  delivered: number;
+  lost: number;
+  duplicated: number;
+  misdelivered: number;
+  deliveredPerSec: number;
+  latency: Summary;
+  usage: Usage;
+  eld: Snapshot['eld'];
+  passed: boolean;
+};
+
+export type SteadyResult = {
+  subscribers: number;
+  connected: number;
+  connectFailed: number;
+  steps: Step[];
+  late: number;
+  failures: string[];
+};
+
+export const steady: Scenario<SteadyResult> = {
+  name: 'steady',
+  describe: (p) =>
+    `${p.subscribers} subscribers, ${COMMENTERS} commenters, offered rate stepped ${p.stepSeconds} s per step`,
+  sizes(flags: Flags) {
+    const o = flags.options;
+    const rates = list(
+      o.rates,
+      flags.quick ? [25, 50] : [25, 50, 100, 200, 400, 700, 1000, 1500, 2000, 3000, 5000],
+    );
+    return [
+      {
+        subscribers: Number(o.subscribers ?? (flags.quick ? 200 : 10_000)),
+        stepSeconds: Number(o['step-seconds'] ?? (flags.quick ? 1 : 5)),
+        ...Object.fromEntries(rates.map((rate, i) => [`rate${i}`, rate])),
+      },
+    ];
+  },
+  async seed(db, _redis, p) {
+    await seedUsers(db, (p.subscribers as number) + COMMENTERS);
+  },
+  timeoutMs: (p) =>
+    120_000 +
+    Object.keys(p).filter((k) => k.startsWith('rate')).length *
+      ((p.stepSeconds as number) * 1000 + 20_000),
+  async generate(io, p) {
+    const U = p.subscribers as number;
+    const rates = Object.keys(p)
+      .filter((k) => k.startsWith('rate'))
+      .map((k) => p[k] as number);
+    const api = createApi(io.job.target);
+    const mutator = createMutator(io.job.target.url, api, 128);
+    const sent = new Map<string, Sent>();
+    const failures: string[] = [];
+    let late = 0;
+    let stepIndex = 0;
+    let stepStats = {
+      delivered: 0,
+      duplicated: 0,
+      misdelivered: 0,
+      latencies: [] as number[],
+      lastAt: 0,
+    };
+    const userIds = Array.from({ length: U }, (_, i) => i + 1);
+
+    const { subscribers, failed } = await subscribeAll(
+      io.job.target.url,
+      api,
+      userIds,
+      {
+        onNext(userId, peek, at) {
+          const record = sent.get(peek.slice(0, 10));
+          if (!record) return;
+          if (record.step !== stepIndex) {
+            late++;
+            return;
+          }
+          if (record.recipient !== userId) stepStats.misdelivered++;
+          else if (record.received++ > 0) stepStats.duplicated++;
+          else {
+            stepStats.delivered++;
+            stepStats.latencies.push(at - record.at);
+            stepStats.lastAt = at;
+          }
+        },
+        onFailure(_userId, reason) {
+          if (failures.length < 20) failures.push(reason);
+        },
+      },
+      { deadline: performance.now() + 180_000, concurrency: 200 },
+    );
+    io.log(`connected ${subscribers.length}/${U}`);
+    await io.quiet(60_000);
+
+    const steps: Step[] = [];
+    // A first, unrecorded step at the lowest rate warms each server up (JIT, pools).
+    const plan = [
+      { rate: rates[0] as number, warm: true },
+      ...rates.map((rate) => ({ rate, warm: false })),
+    ];
+    for (const [index, { rate, warm }] of plan.entries()) {
+      stepIndex = index;
+      stepStats = { delivered: 0, duplicated: 0, misdelivered: 0, latencies: [], lastAt: 0 };
+      const maxInflight = 512;
+      let inflight = 0;
+      let count = 0;
+      let skipped = 0;
+      let errors = 0;
+      const mutations: Promise<void>[] = [];
+      const start = await io.sample({ resetEld: true });
+      const t0 = performance.now();
+      const windowMs =
+        (warm ? Math.min(2, p.stepSeconds as number) : (p.stepSeconds as number)) * 1000;
+      // Open loop: the offered rate does not slow down when the system does.
+      while (performance.now() - t0 < windowMs) {
+        const due = Math.floor((rate * (performance.now() - t0)) / 1000);
+        while (count < due) {
+          count++;
+          if (inflight >= maxInflight) {
+            skipped++;
+            continue;
+          }
+          const id = `${index.toString(36)}${count.toString(36).padStart(9, '0')}`;
+          const recipient = 1 + Math.floor(Math.random() * U);
+          const commenter = U + 1 + (count % COMMENTERS);
+          const record: Sent = { step: index, recipient, at: performance.now(), received: 0 };
+          sent.set(id, record);
+          inflight++;
+          mutations.push(
+            mutator
+              .send(commenter, MUTATION, {
+                input: { postId: api.postId(recipient), text: `${id} bench comment` },
+              })
+              .then(({ ok, body }) => {
+                inflight--;
+                record.ok = ok;
+                if (!ok) {
+                  errors++;
+                  if (failures.length < 20) failures.push(body.slice(0, 300));
+                }
+              }),
+          );
+        }
+        await sleep(2);
+      }
+      const end = await io.sample();
+      // Drain: every mutation answered, then up to 3 s for the last deliveries.
+      await Promise.race([Promise.all(mutations), sleep(30_000)]);
+      const expected = [...sent.values()].filter((r) => r.step === index && r.ok).length;
+      const drainUntil = performance.now() + 3_000;
+      while (stepStats.delivered < expected && performance.now() < drainUntil) await sleep(20);
+      const span = Math.max(stepStats.lastAt - t0, windowMs) / 1000;
+      const latency = summarize(stepStats.latencies);
+      const sentCount = count - skipped;
+      const step: Step = {
+        offered: rate,
+        sent: sentCount,
+        skipped,
+        errors,
+        delivered: stepStats.delivered,
+        lost: expected - stepStats.delivered,
+        duplicated: stepStats.duplicated,
+        misdelivered: stepStats.misdelivered,
+        deliveredPerSec: stepStats.delivered / span,
+        latency,
+        usage: usage(start, end),
+        eld: end.eld,
+        passed: false,
+      };
+      step.passed =
+        step.lost === 0 &&
+        step.errors === 0 &&
+        step.duplicated === 0 &&
+        step.misdelivered === 0 &&
+        skipped === 0 &&
+        latency.p99 <= P99_LIMIT_MS &&
+        step.deliveredPerSec >= 0.9 * rate;
+      if (warm) {
+        await io.quiet(10_000);
+        continue;
+      }
+      steps.push(step);
+      io.log(
+        `rate ${rate}/s: delivered ${step.delivered}/${sentCount} p50 ${round(latency.p50)} p99 ${round(latency.p99)} ms, lost ${step.lost}, skipped ${skipped}, errors ${errors}, server ${round(step.usage.serverCpuPct)}% cpu`,
+      );
+      for (const key of [...sent.keys()]) if (sent.get(key)?.step === index) sent.delete(key);
+      if (!step.passed) break;
+      await io.quiet(10_000);
+    }
+    for (const s of subscribers) s.close();
+    mutator.close();
+    return {
+      subscribers: U,
+      connected: subscribers.length,
+      connectFailed: failed,
+      steps,
+      late,
+      failures,
+    };
+  },
+  figures(r) {
+    const best = bestStep(r);
+    const all = (f: (s: Step) => number) => r.steps.reduce((sum, s) => sum + f(s), 0);
+    return [
+      { label: 'subscribers connected', unit: '', value: r.connected, better: 'higher' },
+      {
+        label: 'max sustained rate (p99 ≤ 100 ms, no loss)',
+        unit: 'notif/s',
+        value: best ? best.offered : 0,
+        better: 'higher',
+      },
+      {
+        label: 'delivered/s at that rate',
+        unit: '/s',
+        value: best ? round(best.deliveredPerSec) : 0,
+        better: 'higher',
+      },
+      {
+        label: 'p50 at that rate',
+        unit: 'ms',
+        value: best ? round(best.latency.p50) : null,
+        better: 'lower',
+      },
+      {
+        label: 'p95 at that rate',
+        unit: 'ms',
+        value: best ? round(best.latency.p95) : null,
+        better: 'lower',
+      },
+      {
+        label: 'p99 at that rate',
+        unit: 'ms',
+        value: best ? round(best.latency.p99) : null,
+        better: 'lower',
+      },
+      {
+        label: 'max at that rate',
+        unit: 'ms',
+        value: best ? round(best.latency.max) : null,
+        better: 'lower',
+      },
+      {
+        label: 'server CPU at that rate',
+        unit: '% core',
+        value: best ? round(best.usage.serverCpuPct) : null,
+        better: 'lower',
+      },
+      {
+        label: 'server RSS at that rate',
+        unit: 'MiB',
+        value: best ? round(best.usage.serverRssMiB) : null,
+        better: 'lower',
+      },
+      {
+        label: 'Redis CPU at that rate',
+        unit: '% core',
+        value: best ? round(best.usage.redisCpuPct) : null,
+        better: 'lower',
+      },
+      {
+        label: 'PostgreSQL CPU at that rate',
+        unit: '% core',
+        value: best ? round(best.usage.pgCpuPct) : null,
+        better: 'lower',
+      },
+      {
+        label: 'load generator CPU at that rate',
+        unit: '% core',
+        value: best ? round(best.usage.loadgenCpuPct) : null,
+        better: 'none',
+      },
+      {
+        label: 'event-loop delay p99 at that rate',
+        unit: 'ms',
+        value: best ? round(best.eld?.p99 ?? Number.NaN) : null,
+        better: 'lower',
+      },
+      {
+        label: 'first failing offered rate',
+        unit: 'notif/s',
+        value: r.steps.find((s) => !s.passed)?.offered ?? null,
+        better: 'higher',
+      },
+      {
+        label: 'p99 at first failing rate',
+        unit: 'ms',
+        value: round(r.steps.find((s) => !s.passed)?.latency.p99 ?? Number.NaN),
+        better: 'lower',
+      },
+      { label: 'lost (all steps)', unit: '', value: all((s) => s.lost), better: 'lower' },
+      {
+        label: 'duplicated (all steps)',
+        unit: '',
+        value: all((s) => s.duplicated),
+        better: 'lower',
+      },
+      {
+        label: 'misdelivered (all steps)',
+        unit: '',
+        value: all((s) => s.misdelivered),
+        better: 'lower',
+      },
+      {
+        label: 'mutation errors (all steps)',
+        unit: '',
+        value: all((s) => s.errors),
+        better: 'lower',
+      },
+    ];
+  },
+  chart: {
+    title: 'steady: p99 latency vs offered rate',
+    x: 'offered notifications/s',
+    y: 'p99 latency (ms)',
+    logY: true,
+  },
+  points: (r) => r.steps.map((s) => [s.offered, s.latency.p99] as [number, number]),
+};
+
+/** The highest step that passed (steps stop at the first failure). */
+export function bestStep(r: SteadyResult): Step | undefined {
+  return [...r.steps].reverse().find((s) => s.passed);
+}
