@@ -4,7 +4,12 @@
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { GraphQLError, getOperationAST } from 'graphql';
+import {
+  type ExecutionResult,
+  GraphQLError,
+  getOperationAST,
+  NoSchemaIntrospectionCustomRule,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type Config, developerTools } from './config.js';
 import type { Context } from './context.js';
@@ -24,7 +29,7 @@ export function guards(config: Config): Plugin[] {
     csrfPrevention(),
     mutationBudget(),
   ];
-  if (!tools.introspection) plugins.push(useDisableIntrospection());
+  if (!tools.introspection) plugins.push(useDisableIntrospection(), hideSchema());
   return plugins;
 }
 
@@ -46,6 +51,48 @@ function csrfPrevention(): Plugin {
     },
   };
 }
+
+/**
+ * With introspection off, the schema stays hidden on every transport: Yoga's
+ * plugin only sees HTTP requests, so the rule is also added for graphql-ws; and
+ * graphql-js' "Did you mean …?" hints in variable errors are cut, since
+ * graphql-armor only rewrites validation errors.
+ */
+function hideSchema(): Plugin {
+  const withoutHints = (result: ExecutionResult): ExecutionResult =>
+    result.errors?.some((e) => SUGGESTION.test(e.message))
+      ? {
+          ...result,
+          errors: result.errors.map((e) =>
+            SUGGESTION.test(e.message)
+              ? new GraphQLError(e.message.replace(new RegExp(SUGGESTION, 'g'), ''), {
+                  nodes: e.nodes,
+                  path: e.path,
+                  extensions: e.extensions,
+                })
+              : e,
+          ),
+        }
+      : result;
+  const strip = ({
+    result,
+    setResult,
+  }: {
+    result: unknown;
+    setResult(r: ExecutionResult): void;
+  }) => {
+    if (result && typeof result === 'object' && 'errors' in result) {
+      setResult(withoutHints(result as ExecutionResult));
+    }
+  };
+  return {
+    onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule),
+    onExecute: () => ({ onExecuteDone: strip }),
+    onSubscribe: () => ({ onSubscribeResult: strip }),
+  };
+}
+
+const SUGGESTION = /\s*Did you mean [^?]*\?/;
 
 /** Each mutation costs its author (or, when anonymous, its IP) one point of a budget. */
 function mutationBudget(): Plugin {

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ExecutionArgs } from 'graphql';
+import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type ServerOptions } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
@@ -121,18 +121,28 @@ export function startSocketServer(options: {
           params: payload,
           socketAuth: state.auth ?? { viewer: null, clientIp: state.clientIp },
         });
+        // A syntax error or a query limit (graphql-armor throws from parse and
+        // validate) fails this operation only, not the whole socket.
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors;
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
         const args = {
           schema,
           operationName: payload.operationName,
-          document: parse(payload.query),
+          document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
           rootValue: { execute, subscribe },
         };
-        const errors = validate(args.schema, args.document);
-        if (errors.length) return errors;
         const userId = state.auth?.viewer?.id;
-        if (userId) {
+        // A socket closed meanwhile has released its slots already; count nothing for it.
+        if (userId && ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
           perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
           state.counted.add(id);
         }
