@@ -13,8 +13,10 @@ import { rateLimited } from './errors.js';
 export type RateLimits = {
   /** Throws RATE_LIMITED when the key (user or IP) has used its mutations. */
   mutation(key: string): Promise<void>;
-  /** Throws RATE_LIMITED when this account or this IP has tried too many log-ins. */
-  logIn(email: string, ip: string): Promise<void>;
+  /** Throws RATE_LIMITED when this account or this IP has failed too many log-ins. */
+  checkLogIn(email: string, ip: string): Promise<void>;
+  /** Counts a failed log-in against the account and the IP. */
+  failedLogIn(email: string, ip: string): Promise<void>;
   /** Whether this IP may open another WebSocket now. */
   connection(ip: string): Promise<boolean>;
   /** Whether this connection may start another subscription now. */
@@ -38,6 +40,8 @@ export function createRateLimits(config: Config, redis?: Redis): RateLimits {
   const connections = limiter('connection', config.RATE_CONNECTIONS_PER_IP_PER_MINUTE, 60);
   const subscribes = limiter('subscribe', config.RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE, 60);
 
+  const accountKey = (email: string) => email.trim().toLowerCase();
+
   /** Consumes a point; false when the budget is spent. Store errors are rethrown. */
   const take = async (rl: RateLimiterAbstract, key: string) => {
     try {
@@ -53,12 +57,23 @@ export function createRateLimits(config: Config, redis?: Redis): RateLimits {
     async mutation(key) {
       if (!(await take(mutations, key))) throw rateLimited('Too many requests; try again shortly.');
     },
-    async logIn(email, ip) {
+    async checkLogIn(email, ip) {
       const [account, address] = await Promise.all([
-        take(loginAccount, email.trim().toLowerCase()),
-        take(loginIp, ip),
+        loginAccount.get(accountKey(email)),
+        loginIp.get(ip),
       ]);
-      if (!account || !address) throw rateLimited('Too many log-in attempts; try again later.');
+      const spent = (res: RateLimiterRes | null, points: number) =>
+        res !== null && res.consumedPoints >= points;
+      if (
+        spent(account, config.RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES) ||
+        spent(address, config.RATE_LOGIN_PER_IP_PER_15_MINUTES)
+      ) {
+        throw rateLimited('Too many failed log-ins; try again later.');
+      }
+    },
+    async failedLogIn(email, ip) {
+      // Only failures count, so a user who knows their password is never locked out by their own use.
+      await Promise.all([take(loginAccount, accountKey(email)), take(loginIp, ip)]);
     },
     connection: (ip) => take(connections, ip),
     subscribe: (connectionId) => take(subscribes, connectionId),

@@ -901,7 +901,18 @@ describe('rate limits', () => {
       RATE_LOGIN_PER_IP_PER_15_MINUTES: '6',
     });
 
-    it('RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: the 4th log-in to one account is RATE_LIMITED', async () => {
+    it('counts only failed log-ins: an owner who knows the password is never locked out', async () => {
+      const { url } = logins();
+      const owner = await signUp(url, 'owner');
+      for (let i = 0; i < 5; i++) {
+        const data = await ok(url, LogIn, {
+          input: { email: owner.email, password: 'correct horse' },
+        });
+        expect(data.logIn.user.id).toBe(owner.id);
+      }
+    });
+
+    it('RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: after 3 failures, a log-in to that account is RATE_LIMITED', async () => {
       const { url } = logins();
       const victim = await signUp(url, 'victim');
       const other = await signUp(url, 'other');
@@ -920,7 +931,7 @@ describe('rate limits', () => {
         input: { email: victim.email, password: 'correct horse' },
       });
       expect(refused.data).toBeNull();
-      expect(refused.errors).toEqual(rateLimited('Too many log-in attempts; try again later.'));
+      expect(refused.errors).toEqual(rateLimited('Too many failed log-ins; try again later.'));
       // The victim's existing token still works, and another account logs in.
       expect((await ok(url, LimitsTestMe, {}, victim.token)).me?.id).toBe(victim.id);
       const data = await ok(url, LogIn, {
@@ -929,22 +940,22 @@ describe('rate limits', () => {
       expect(data.logIn.user.id).toBe(other.id);
     });
 
-    it('RATE_LOGIN_PER_IP_PER_15_MINUTES: the 7th log-in from one IP is RATE_LIMITED', async () => {
+    it('RATE_LOGIN_PER_IP_PER_15_MINUTES: after 6 failures from one IP, its log-ins are RATE_LIMITED', async () => {
       const { url } = logins();
       const users = [];
       for (let i = 0; i < 7; i++) users.push(await signUp(url, `ip${i}`));
-      const logIn = (user: TestUser) => ({
-        input: { email: user.email, password: 'correct horse' },
+      const logIn = (user: TestUser, password = 'correct horse') => ({
+        input: { email: user.email, password },
       });
-      // From an address of its own, each account once.
+      // From an address of its own, one wrong guess at each of six accounts.
       for (const user of users.slice(0, 6)) {
-        const result = await requestFrom(ATTACKER_IP, url, LogIn, logIn(user));
-        expect(result.data?.logIn.user.id).toBe(user.id);
+        const result = await requestFrom(ATTACKER_IP, url, LogIn, logIn(user, 'a wrong guess'));
+        expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
       }
       const last = users[6] as TestUser;
       const refused = await requestFrom(ATTACKER_IP, url, LogIn, logIn(last));
       expect(refused.data).toBeNull();
-      expect(refused.errors).toEqual(rateLimited('Too many log-in attempts; try again later.'));
+      expect(refused.errors).toEqual(rateLimited('Too many failed log-ins; try again later.'));
       // From another address the same account logs in.
       const elsewhere = await requestFrom(OTHER_IP, url, LogIn, logIn(last));
       expect(elsewhere.errors).toBeUndefined();

@@ -161,7 +161,7 @@ builder.mutationFields((t) => ({
     type: AuthPayload,
     args: { input: t.arg({ type: LogInInput, required: true }) },
     resolve: async (_root, args, ctx) => {
-      await ctx.limits.logIn(args.input.email, ctx.clientIp);
+      await ctx.limits.checkLogIn(args.input.email, ctx.clientIp);
       const user = await ctx.prisma.user.findUnique({
         where: { emailKey: args.input.email.trim().toLowerCase() },
         select: { id: true, passwordHash: true, tokenVersion: true },
@@ -171,7 +171,10 @@ builder.mutationFields((t) => ({
         user?.passwordHash ?? (await getDecoyHash()),
         args.input.password,
       );
-      if (!user || !ok) throw badInput(undefined, 'Wrong email or password.');
+      if (!user || !ok) {
+        await ctx.limits.failedLogIn(args.input.email, ctx.clientIp);
+        throw badInput(undefined, 'Wrong email or password.');
+      }
       return signedIn(ctx, user.id, user.tokenVersion);
     },
   }),
