@@ -15,7 +15,9 @@ import { createMaskError } from './errors.js';
 import { guards } from './guards.js';
 import { createLogger, yogaLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createNotificationReader } from './notifications/reader.js';
 import { publishCreated } from './notifications/store.js';
+import { PAGE } from './notifications/stream.js';
 import { createInProcessPubSub } from './pubsub/in-process.js';
 import type { UserMessage } from './pubsub/pubsub.js';
 import { createRedisPubSub } from './pubsub/redis.js';
@@ -73,6 +75,7 @@ export async function createApp(
     pubsub,
     tokens: createTokenService(secret, config.TOKEN_TTL_MINUTES),
     limits: createRateLimits(config, limitsRedis),
+    notificationReader: createNotificationReader(db.prisma, PAGE),
     metrics,
     logger,
     async announce(created) {

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import argon2 from 'argon2';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
-export type Viewer = { id: number; tokenExpiresAt: Date };
+/** The signed-in user, with what their token allows: until when, and under which version. */
+export type Viewer = { id: number; tokenExpiresAt: Date; tokenVersion: number };
 
 /** What a valid token says; the version still has to match the user's (context.ts). */
-export type TokenClaims = Viewer & { version: number };
+export type TokenClaims = { id: number; tokenExpiresAt: Date; version: number };
 
 // OWASP's argon2id baseline (19 MiB, 2 passes): slow enough against offline guessing,
 // fast enough that sign-up and log-in stay well under a second on a small machine.

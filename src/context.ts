@@ -4,6 +4,7 @@ import { bearerToken } from './auth.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { NotificationReader } from './notifications/reader.js';
 import type { Created } from './notifications/store.js';
 import type { PubSub } from './pubsub/pubsub.js';
 import type { RateLimits } from './rate-limits.js';
@@ -13,6 +14,8 @@ export type Services = {
   pubsub: PubSub;
   tokens: TokenService;
   limits: RateLimits;
+  /** Batches subscribers' reads of their new notifications (a fan-out wakes thousands). */
+  notificationReader: NotificationReader;
   metrics: Metrics;
   logger: Logger;
   /** After commit: announces new notifications; logs instead of failing the mutation. */
@@ -43,7 +46,7 @@ export async function viewerFromToken(services: Services, token: string): Promis
     select: { tokenVersion: true },
   });
   if (!user || user.tokenVersion !== claims.version) return null;
-  return { id: claims.id, tokenExpiresAt: claims.tokenExpiresAt };
+  return { id: claims.id, tokenExpiresAt: claims.tokenExpiresAt, tokenVersion: claims.version };
 }
 
 export async function createContext(

@@ -27,7 +27,13 @@ type SocketState = {
   release: Array<() => void>;
   /** Subscription ids counted against the user's cap. */
   counted: Set<string>;
+  /** Set by onClose, which can run while onConnect is still waiting. */
+  closed: boolean;
 };
+
+function releaseAll(state: SocketState) {
+  for (const release of state.release.splice(0)) release();
+}
 
 export function startSocketServer(options: {
   httpServer: Server;
@@ -67,6 +73,7 @@ export function startSocketServer(options: {
       clientIp: request.socket.remoteAddress ?? 'unknown',
       release: [],
       counted: new Set(),
+      closed: false,
     });
   });
   const stateOf = (socket: WebSocket) => states.get(socket) as SocketState;
@@ -79,30 +86,45 @@ export function startSocketServer(options: {
       onConnect: async (ctx) => {
         const state = stateOf(ctx.extra.socket);
         const token = bearerToken(ctx.connectionParams?.authorization);
-        let viewer: Viewer | null = null;
-        if (token !== undefined) {
-          viewer = token === null ? null : await viewerFromToken(services, token);
-          // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
-          if (!viewer) return false;
-          const close = (reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
-          // The contract: the socket closes with 4403 when its token expires, and
-          // graphql-ws clients then reconnect with fresh connectionParams.
-          const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
-          const timer = setTimeout(() => close('Token expired'), Math.max(wait, 0));
-          state.release.push(() => clearTimeout(timer));
-          // Log-out and password changes on any instance revoke this socket's token.
-          const stop = await services.pubsub.subscribe(viewer.id, (event) => {
-            if (event.type === 'revoked') close('Token revoked');
-          });
-          state.release.push(() => void stop());
+        if (token === undefined) {
+          state.auth = { viewer: null, clientIp: state.clientIp };
+          return true;
         }
+        // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
+        const claims = token === null ? null : await services.tokens.verify(token);
+        if (!claims || state.closed) return false;
+        const close = (reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
+        // Listen for revocation (log-out, new password, on any instance) before
+        // checking the token's version, so a revocation in between is not missed.
+        let viewer: Viewer | null = null;
+        const stop = await services.pubsub.subscribe(claims.id, (event) => {
+          if (event.type !== 'revoked' || !viewer) return;
+          const version = viewer.tokenVersion;
+          services.prisma.user
+            .findUnique({ where: { id: claims.id }, select: { tokenVersion: true } })
+            .then((user) => user?.tokenVersion !== version && close('Token revoked'))
+            .catch(() => close('Token revoked'));
+        });
+        state.release.push(() => void stop());
+        viewer = await viewerFromToken(services, token as string);
+        // The socket may have closed while we waited; its onClose has run already.
+        if (!viewer || state.closed) {
+          releaseAll(state);
+          return false;
+        }
+        // The contract: the socket closes with 4403 when its token expires, and
+        // graphql-ws clients then reconnect with fresh connectionParams.
+        const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
+        const timer = setTimeout(() => close('Token expired'), Math.max(wait, 0));
+        state.release.push(() => clearTimeout(timer));
         state.auth = { viewer, clientIp: state.clientIp };
         return true;
       },
       onClose: (ctx) => {
         metrics.openSockets.dec();
         const state = stateOf(ctx.extra.socket);
-        for (const release of state.release.splice(0)) release();
+        state.closed = true;
+        releaseAll(state);
         const userId = state.auth?.viewer?.id;
         if (userId) uncount(userId, state.counted.size);
         state.counted.clear();

@@ -10,6 +10,7 @@ import { applyMigrations } from '../src/db/migrate.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
+import { createNotificationReader } from '../src/notifications/reader.js';
 import { createInProcessPubSub } from '../src/pubsub/in-process.js';
 import { createRateLimits } from '../src/rate-limits.js';
 import { schema } from '../src/schema/index.js';
@@ -77,6 +78,7 @@ function contextFor(viewerId?: number) {
     pubsub: createInProcessPubSub(),
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
     limits: createRateLimits(loadConfig({})),
+    notificationReader: createNotificationReader(prisma, 100),
     metrics: createMetrics(),
     logger: createLogger('silent'),
     announce: async () => {},
@@ -85,7 +87,9 @@ function contextFor(viewerId?: number) {
   };
   return {
     ...services,
-    viewer: viewerId ? { id: viewerId, tokenExpiresAt: new Date(Date.now() + 60_000) } : null,
+    viewer: viewerId
+      ? { id: viewerId, tokenExpiresAt: new Date(Date.now() + 60_000), tokenVersion: 0 }
+      : null,
   };
 }
 
@@ -138,7 +142,7 @@ describe('query plans', () => {
     expect(operations).toEqual(['Notification.findMany']);
   });
 
-  it('replays a subscription with its selection in one operation per page', async () => {
+  it('replays a subscription with its selection in two operations per page', async () => {
     const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
     const oldest = await db.prisma.notification.findFirstOrThrow({
       where: { recipientId: viewer.id },
@@ -163,6 +167,7 @@ describe('query plans', () => {
     }
     await stream.return?.(undefined);
     expect(received).toHaveLength(4);
-    expect(operations).toEqual(['Notification.findMany']);
+    // The ids of the page (batched across subscribers), then the rows with their relations.
+    expect(operations).toEqual(['raw.$queryRaw', 'Notification.findMany']);
   });
 });

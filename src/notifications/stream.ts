@@ -7,25 +7,35 @@
 // or reordered event cannot produce a gap or a duplicate, and there is no window
 // between the replay and the live part: both are the same read.
 import { Repeater } from 'graphql-yoga';
-import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { unauthenticated } from '../errors.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../metrics.js';
 import type { PubSub, UserEvent } from '../pubsub/pubsub.js';
+import type { NotificationReader, Selection } from './reader.js';
 
-const PAGE = 100;
+export const PAGE = 100;
 
-type Selection = Omit<Prisma.NotificationFindManyArgs, 'where' | 'orderBy' | 'take'>;
-
-export function notificationStream<Row extends { id: number; createdAt: Date }>(options: {
-  prisma: PrismaClient;
-  pubsub: PubSub;
-  metrics: Metrics;
+/** Who listens, and what their token allows: streams end when it expires or is revoked. */
+export type Session = {
   viewerId: number;
-  /** Deliver notifications with a larger id; undefined: only those created from now on. */
-  since?: number;
-  /** The subscriber's own selection, so each read is one query with its relations. */
-  selection?: Selection;
-}): AsyncIterable<Row> {
-  const { prisma, pubsub, viewerId, selection, metrics } = options;
+  expiresAt: Date;
+  /** Whether the token was revoked since (log-out, new password). */
+  revoked(): Promise<boolean>;
+};
+
+type Common = { prisma: PrismaClient; pubsub: PubSub; metrics: Metrics; session: Session };
+
+export function notificationStream<Row extends { id: number; createdAt: Date }>(
+  options: Common & {
+    reader: NotificationReader;
+    /** Deliver notifications with a larger id; undefined: only those created from now on. */
+    since?: number;
+    /** The subscriber's own selection, so each read is one query with its relations. */
+    selection?: Selection;
+  },
+): AsyncIterable<Row> {
+  const { prisma, reader, selection, metrics, session } = options;
+  const viewerId = session.viewerId;
   return new Repeater<Row>(async (push, stop) => {
     let last = options.since ?? 0;
     let stopped = false;
@@ -36,12 +46,7 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
     const readNew = rerunning(async () => {
       let page: Row[];
       do {
-        page = (await prisma.notification.findMany({
-          ...selection,
-          where: { recipientId: viewerId, id: { gt: last } },
-          orderBy: { id: 'asc' },
-          take: PAGE,
-        })) as unknown as Row[];
+        page = await reader.read<Row>(viewerId, last, selection);
         for (const row of page) {
           if (stopped) return;
           last = row.id;
@@ -63,10 +68,7 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
       void readNew();
     };
 
-    // Listen before reading the starting point, so nothing committed in between is missed.
-    const unsubscribe = await pubsub.subscribe(viewerId, onEvent);
-    metrics.liveSubscriptions.inc({ field: 'notificationAdded' });
-    try {
+    await guarded(options, 'notificationAdded', onEvent, stop, async () => {
       if (options.since === undefined) {
         const newest = await prisma.notification.findFirst({
           where: { recipientId: viewerId },
@@ -77,43 +79,69 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
       }
       started = true;
       await readNew();
-      await stop;
-    } finally {
-      metrics.liveSubscriptions.dec({ field: 'notificationAdded' });
-      await unsubscribe();
-    }
+    });
   });
 }
 
 /** The viewer's unread count, now and after every change. */
-export function unreadCountStream(options: {
-  prisma: PrismaClient;
-  pubsub: PubSub;
-  metrics: Metrics;
-  viewerId: number;
-}): AsyncIterable<number> {
-  const { prisma, pubsub, viewerId, metrics } = options;
+export function unreadCountStream(options: Common): AsyncIterable<number> {
+  const { prisma, session } = options;
   return new Repeater<number>(async (push, stop) => {
     let sent: number | undefined;
     const count = rerunning(async () => {
-      const n = await prisma.notification.count({ where: { recipientId: viewerId, read: false } });
+      const n = await prisma.notification.count({
+        where: { recipientId: session.viewerId, read: false },
+      });
       if (n !== sent) {
         sent = n;
         await push(n);
       }
     }, stop);
-    const unsubscribe = await pubsub.subscribe(viewerId, (event) => {
+    const onEvent = (event: UserEvent) => {
       if (event.type !== 'revoked') void count();
-    });
-    metrics.liveSubscriptions.inc({ field: 'unreadNotificationCountChanged' });
-    try {
-      await count();
-      await stop;
-    } finally {
-      metrics.liveSubscriptions.dec({ field: 'unreadNotificationCountChanged' });
-      await unsubscribe();
-    }
+    };
+    await guarded(options, 'unreadNotificationCountChanged', onEvent, stop, count);
   });
+}
+
+// setTimeout cannot wait longer than this (about 24.8 days).
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * What both streams share: listen to the viewer's events (before `start`, so
+ * nothing committed meanwhile is missed), count the live subscription, and end
+ * with UNAUTHENTICATED when the token expires or is revoked. Sockets are closed
+ * with 4403 for the same reasons (socket.ts); this also covers SSE.
+ */
+async function guarded(
+  options: Common,
+  field: string,
+  onEvent: (event: UserEvent) => void,
+  stop: Promise<unknown> & ((error?: unknown) => void),
+  start: () => Promise<void>,
+) {
+  const { pubsub, metrics, session } = options;
+  const end = (message: string) => stop(unauthenticated(message));
+  const unsubscribe = await pubsub.subscribe(session.viewerId, (event) => {
+    if (event.type === 'revoked') {
+      session.revoked().then(
+        (revoked) => revoked && end('Your token was revoked; sign in again.'),
+        (error) => stop(error),
+      );
+    }
+    onEvent(event);
+  });
+  const wait = Math.min(session.expiresAt.getTime() - Date.now(), MAX_TIMER_MS);
+  const expiry = setTimeout(() => end('Your token expired; sign in again.'), Math.max(wait, 0));
+  metrics.liveSubscriptions.inc({ field });
+  try {
+    await start();
+    await stop;
+  } finally {
+    clearTimeout(expiry);
+    metrics.liveSubscriptions.dec({ field });
+    await unsubscribe();
+  }
 }
 
 /**

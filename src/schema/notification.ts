@@ -1,8 +1,10 @@
 // Notifications: the viewer's list, unread count, mark-as-read, and the live streams.
 import { queryFromInfo } from '@pothos/plugin-prisma';
+import type { Viewer } from '../auth.js';
+import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Notification as NotificationRow } from '../generated/prisma/client.js';
-import { notificationStream, unreadCountStream } from '../notifications/stream.js';
+import { notificationStream, type Session, unreadCountStream } from '../notifications/stream.js';
 import { checkPage, decodeId } from './args.js';
 import { builder, viewerId } from './builder.js';
 
@@ -101,6 +103,24 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+/** What a live stream needs, with the session that ends it when the token does. */
+function streamOptions(ctx: Context) {
+  const id = viewerId(ctx);
+  const viewer = ctx.viewer as Viewer;
+  const session: Session = {
+    viewerId: id,
+    expiresAt: viewer.tokenExpiresAt,
+    revoked: async () => {
+      const user = await ctx.prisma.user.findUnique({
+        where: { id },
+        select: { tokenVersion: true },
+      });
+      return user?.tokenVersion !== viewer.tokenVersion;
+    },
+  };
+  return { prisma: ctx.prisma, pubsub: ctx.pubsub, metrics: ctx.metrics, session };
+}
+
 builder.subscriptionFields((t) => ({
   notificationAdded: t.field({
     type: Notification,
@@ -109,10 +129,8 @@ builder.subscriptionFields((t) => ({
     args: { since: t.arg.id() },
     subscribe: (_root, args, ctx, info) =>
       notificationStream<NotificationRow>({
-        prisma: ctx.prisma,
-        pubsub: ctx.pubsub,
-        metrics: ctx.metrics,
-        viewerId: viewerId(ctx),
+        ...streamOptions(ctx),
+        reader: ctx.notificationReader,
         since: args.since == null ? undefined : decodeId(args.since, 'Notification', 'since'),
         // The subscriber's own selection, so each delivery is one query with its relations.
         selection: queryFromInfo({ context: ctx, info }),
@@ -122,13 +140,7 @@ builder.subscriptionFields((t) => ({
   unreadNotificationCountChanged: t.int({
     description:
       "The viewer's unread count, sent on subscribe and whenever it changes\n(a notification arrives, one or all are marked read).",
-    subscribe: (_root, _args, ctx) =>
-      unreadCountStream({
-        prisma: ctx.prisma,
-        pubsub: ctx.pubsub,
-        metrics: ctx.metrics,
-        viewerId: viewerId(ctx),
-      }),
+    subscribe: (_root, _args, ctx) => unreadCountStream(streamOptions(ctx)),
     resolve: (count) => count,
   }),
 }));

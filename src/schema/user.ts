@@ -58,7 +58,7 @@ const AuthPayload = builder
 /** Issues a token, and lets the rest of this operation (e.g. `user { email }`) see the new viewer. */
 async function signedIn(ctx: Context, userId: number, version: number) {
   const { token, expiresAt } = await ctx.tokens.issue(userId, version);
-  ctx.viewer = { id: userId, tokenExpiresAt: expiresAt };
+  ctx.viewer = { id: userId, tokenExpiresAt: expiresAt, tokenVersion: version };
   return { token, expiresAt, userId };
 }
 
