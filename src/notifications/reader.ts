@@ -6,6 +6,7 @@
 // are grouped and served by
 //   1. one query for the ids: each recipient's next page after its own cursor;
 //   2. one Prisma query for those ids with the subscribers' selection.
+// A lone call is served by one query.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export type Selection = Omit<Prisma.NotificationFindManyArgs, 'where' | 'orderBy' | 'take'>;
@@ -28,6 +29,19 @@ export function createNotificationReader(prisma: PrismaClient, page: number): No
 
   async function serve(selection: Selection | undefined, requests: Request[]) {
     try {
+      const [only] = requests;
+      if (requests.length === 1 && only) {
+        // Nobody to share the read with: one query, as a single stream would do it.
+        only.resolve(
+          await prisma.notification.findMany({
+            ...selection,
+            where: { recipientId: only.recipientId, id: { gt: only.after } },
+            orderBy: { id: 'asc' },
+            take: page,
+          }),
+        );
+        return;
+      }
       const ids = await prisma.$queryRaw<{ id: number }[]>`
         SELECT n."id"
         FROM unnest(${requests.map((r) => r.recipientId)}::int[], ${requests.map((r) => r.after)}::int[])
