@@ -3,7 +3,6 @@
 // introspection, and the per-user mutation budget.
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import {
   type ExecutionResult,
   GraphQLError,
@@ -29,7 +28,7 @@ export function guards(config: Config): Plugin[] {
     csrfPrevention(),
     mutationBudget(),
   ];
-  if (!tools.introspection) plugins.push(useDisableIntrospection(), hideSchema());
+  if (!tools.introspection) plugins.push(hideSchema());
   return plugins;
 }
 
@@ -53,10 +52,10 @@ function csrfPrevention(): Plugin {
 }
 
 /**
- * With introspection off, the schema stays hidden on every transport: Yoga's
- * plugin only sees HTTP requests, so the rule is also added for graphql-ws; and
- * graphql-js' "Did you mean …?" hints in variable errors are cut, since
- * graphql-armor only rewrites validation errors.
+ * With introspection off, the schema stays hidden on every transport: graphql-js'
+ * own rule refuses introspection (Yoga's plugin for it only sees HTTP requests),
+ * and "Did you mean …?" hints in variable errors are cut, since graphql-armor
+ * only rewrites validation errors.
  */
 function hideSchema(): Plugin {
   const withoutHints = (result: ExecutionResult): ExecutionResult =>
