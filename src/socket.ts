@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
 import { CloseCode, type ServerOptions } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { type Extra, useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { bearerToken, type Viewer } from './auth.js';
@@ -84,41 +84,15 @@ export function startSocketServer(options: {
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
       onConnect: async (ctx) => {
-        const state = stateOf(ctx.extra.socket);
-        const token = bearerToken(ctx.connectionParams?.authorization);
-        if (token === undefined) {
-          state.auth = { viewer: null, clientIp: state.clientIp };
-          return true;
-        }
-        // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
-        const claims = token === null ? null : await services.tokens.verify(token);
-        if (!claims || state.closed) return false;
-        const close = (reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
-        // Listen for revocation (log-out, new password, on any instance) before
-        // checking the token's version, so a revocation in between is not missed.
-        let viewer: Viewer | null = null;
-        const stop = await services.pubsub.subscribe(claims.id, (event) => {
-          if (event.type !== 'revoked' || !viewer) return;
-          const version = viewer.tokenVersion;
-          services.prisma.user
-            .findUnique({ where: { id: claims.id }, select: { tokenVersion: true } })
-            .then((user) => user?.tokenVersion !== version && close('Token revoked'))
-            .catch(() => close('Token revoked'));
-        });
-        state.release.push(() => void stop());
-        viewer = await viewerFromToken(services, token as string);
-        // The socket may have closed while we waited; its onClose has run already.
-        if (!viewer || state.closed) {
-          releaseAll(state);
+        try {
+          return await connect(ctx);
+        } catch (error) {
+          // The database or Redis is away: a retryable close (1013, try again later),
+          // not graphql-ws's 4500, which its clients take as final.
+          services.logger.warn({ err: error }, 'connection_init failed');
+          ctx.extra.socket.close(1013, 'Try again later');
           return false;
         }
-        // The contract: the socket closes with 4403 when its token expires, and
-        // graphql-ws clients then reconnect with fresh connectionParams.
-        const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
-        const timer = setTimeout(() => close('Token expired'), Math.max(wait, 0));
-        state.release.push(() => clearTimeout(timer));
-        state.auth = { viewer, clientIp: state.clientIp };
-        return true;
       },
       onClose: (ctx) => {
         metrics.openSockets.dec();
@@ -182,6 +156,44 @@ export function startSocketServer(options: {
     config.WS_PING_INTERVAL_MS,
   );
 
+  async function connect(ctx: ConnectContext): Promise<boolean> {
+    const state = stateOf(ctx.extra.socket);
+    const token = bearerToken(ctx.connectionParams?.authorization);
+    if (token === undefined) {
+      state.auth = { viewer: null, clientIp: state.clientIp };
+      return true;
+    }
+    // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
+    const claims = token === null ? null : await services.tokens.verify(token);
+    if (!claims || state.closed) return false;
+    const close = (reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
+    // Listen for revocation (log-out, new password, on any instance) before
+    // checking the token's version, so a revocation in between is not missed.
+    let viewer: Viewer | null = null;
+    const stop = await services.pubsub.subscribe(claims.id, (event) => {
+      if (event.type !== 'revoked' || !viewer) return;
+      const version = viewer.tokenVersion;
+      services.prisma.user
+        .findUnique({ where: { id: claims.id }, select: { tokenVersion: true } })
+        .then((user) => user?.tokenVersion !== version && close('Token revoked'))
+        .catch(() => close('Token revoked'));
+    });
+    state.release.push(() => void stop());
+    viewer = await viewerFromToken(services, token as string);
+    // The socket may have closed while we waited; its onClose has run already.
+    if (!viewer || state.closed) {
+      releaseAll(state);
+      return false;
+    }
+    // The contract: the socket closes with 4403 when its token expires, and
+    // graphql-ws clients then reconnect with fresh connectionParams.
+    const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
+    const timer = setTimeout(() => close('Token expired'), Math.max(wait, 0));
+    state.release.push(() => clearTimeout(timer));
+    state.auth = { viewer, clientIp: state.clientIp };
+    return true;
+  }
+
   function uncount(userId: number, n: number) {
     const left = (perUser.get(userId) ?? 0) - n;
     if (left > 0) perUser.set(userId, left);
@@ -226,6 +238,10 @@ function originAllowed(request: IncomingMessage, allowed: readonly string[]) {
 function refuse(socket: Duplex, status: number, text: string) {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
+
+type ConnectContext = Parameters<
+  NonNullable<ServerOptions<Record<string, unknown> | undefined, Extra>['onConnect']>
+>[0];
 
 // What onSubscribe puts in rootValue: Yoga's own enveloped execute and subscribe.
 type Enveloped = {

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs, request } from '../helpers/clients.js';
 import { type Instance, startInstance } from '../helpers/instances.js';
-import { CreatePost } from '../helpers/operations.js';
+import { CreatePost, UnreadCountChanged } from '../helpers/operations.js';
 import { type Service, sleep, startPostgres } from '../helpers/services.js';
 import { signUp } from '../helpers/users.js';
 
@@ -26,6 +26,8 @@ describe('a database outage', () => {
   it('fails mutations with a masked error, keeps sockets open, and recovers by itself', async () => {
     const user = await signUp(instance.url, 'patient');
     const socket = connectWs(instance.wsUrl, user.token);
+    // Connected and acknowledged before the outage: a live subscription has answered.
+    await socket.subscribe(UnreadCountChanged).results.next('first count');
     const input = { input: { title: 'During the outage', body: '' } };
     expect(await readyStatus()).toBe(200);
 
