@@ -37,15 +37,19 @@ export type Context = Services & {
 /** What graphql-ws `onConnect` leaves on the socket's `extra`. */
 export type SocketAuth = { viewer: Viewer | null; clientIp: string };
 
+/** Whether tokens of this version were revoked since (log-out, new password). */
+export async function isRevoked(prisma: PrismaClient, userId: number, version: number) {
+  const user = await prisma.user.findUnique({
+    where: { id: userId },
+    select: { tokenVersion: true },
+  });
+  return user?.tokenVersion !== version;
+}
+
 /** The viewer a bearer token names: signed, unexpired, and not revoked since. */
 export async function viewerFromToken(services: Services, token: string): Promise<Viewer | null> {
   const claims = await services.tokens.verify(token);
-  if (!claims) return null;
-  const user = await services.prisma.user.findUnique({
-    where: { id: claims.id },
-    select: { tokenVersion: true },
-  });
-  if (!user || user.tokenVersion !== claims.version) return null;
+  if (!claims || (await isRevoked(services.prisma, claims.id, claims.version))) return null;
   return { id: claims.id, tokenExpiresAt: claims.tokenExpiresAt, tokenVersion: claims.version };
 }
 

@@ -12,7 +12,7 @@ import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { bearerToken, type Viewer } from './auth.js';
 import type { Config } from './config.js';
-import { type Services, type SocketAuth, viewerFromToken } from './context.js';
+import { isRevoked, type Services, type SocketAuth, viewerFromToken } from './context.js';
 import { rateLimited } from './errors.js';
 
 // setTimeout cannot wait longer than this (about 24.8 days).
@@ -172,10 +172,8 @@ export function startSocketServer(options: {
     let viewer: Viewer | null = null;
     const stop = await services.pubsub.subscribe(claims.id, (event) => {
       if (event.type !== 'revoked' || !viewer) return;
-      const version = viewer.tokenVersion;
-      services.prisma.user
-        .findUnique({ where: { id: claims.id }, select: { tokenVersion: true } })
-        .then((user) => user?.tokenVersion !== version && close('Token revoked'))
+      isRevoked(services.prisma, claims.id, viewer.tokenVersion)
+        .then((revoked) => revoked && close('Token revoked'))
         .catch(() => close('Token revoked'));
     });
     state.release.push(() => void stop());

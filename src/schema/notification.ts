@@ -1,7 +1,7 @@
 // Notifications: the viewer's list, unread count, mark-as-read, and the live streams.
 import { queryFromInfo } from '@pothos/plugin-prisma';
 import type { Viewer } from '../auth.js';
-import type { Context } from '../context.js';
+import { type Context, isRevoked } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Notification as NotificationRow } from '../generated/prisma/client.js';
 import { notificationStream, type Session, unreadCountStream } from '../notifications/stream.js';
@@ -110,13 +110,7 @@ function streamOptions(ctx: Context) {
   const session: Session = {
     viewerId: id,
     expiresAt: viewer.tokenExpiresAt,
-    revoked: async () => {
-      const user = await ctx.prisma.user.findUnique({
-        where: { id },
-        select: { tokenVersion: true },
-      });
-      return user?.tokenVersion !== viewer.tokenVersion;
-    },
+    revoked: () => isRevoked(ctx.prisma, id, viewer.tokenVersion),
   };
   return { prisma: ctx.prisma, pubsub: ctx.pubsub, metrics: ctx.metrics, session };
 }
