@@ -1,29 +1,27 @@
 // Builds the whole server: database, pub/sub, Yoga over HTTP and SSE, graphql-ws
-// on the same path. Returns { start, stop }; nothing listens until start().
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+// on the same path. Wiring only; returns { start, stop }, and nothing listens
+// until start().
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
-import { createTokenService, persistentSecret } from './auth.js';
-import { type Config, developerTools } from './config.js';
-import { createContext, type Services, type SocketAuth } from './context.js';
+import { createSessions } from './auth/session.js';
+import { createTokenService, persistentSecret } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { Services } from './context.js';
 import { openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
-import { createMaskError } from './errors.js';
-import { guards } from './guards.js';
-import { createLogger, yogaLogger } from './logger.js';
+import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createNotifier } from './notifications/notifier.js';
 import { createNotificationReader } from './notifications/reader.js';
-import { publishCreated } from './notifications/store.js';
 import { PAGE } from './notifications/stream.js';
 import { createInProcessPubSub } from './pubsub/in-process.js';
-import type { UserMessage } from './pubsub/pubsub.js';
 import { createRedisPubSub } from './pubsub/redis.js';
 import { createRateLimits } from './rate-limits.js';
-import { schema } from './schema/index.js';
-import { startSocketServer } from './socket.js';
+import { createHttpServer } from './transport/http.js';
+import { startSocketServer } from './transport/socket.js';
+import { createYogaServer } from './transport/yoga.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
 
@@ -33,9 +31,6 @@ export type App = {
   /** Stops accepting, closes sockets with 1001, finishes in-flight requests, closes the database. */
   stop(): Promise<void>;
 };
-
-/** What Node's HTTP server hands Yoga with each request. */
-type ServerContext = { req: IncomingMessage; res: ServerResponse };
 
 export async function createApp(
   config: Config,
@@ -50,7 +45,6 @@ export async function createApp(
   const { applied } = await applyMigrations(db.adapter, { log: (m) => logger.info(m) });
   if (applied.length) logger.info({ applied }, 'applied migrations');
 
-  const secret = config.JWT_SECRET ?? persistentSecret(config.DATA_DIR);
   const onRedisError = (error: unknown) => logger.warn({ err: error }, 'redis');
   const pubsub = config.REDIS_URL
     ? createRedisPubSub({
@@ -66,89 +60,42 @@ export async function createApp(
     : undefined;
   limitsRedis?.on('error', onRedisError);
 
-  // A failed publish must not fail a committed mutation: the notification is
-  // stored, and a subscriber's next read (or resync) delivers it.
-  const publish = (messages: UserMessage[]) =>
-    pubsub.publish(messages).catch((error) => logger.error({ err: error }, 'publish failed'));
   const services: Services = {
     prisma: db.prisma,
     pubsub,
-    tokens: createTokenService(secret, config.TOKEN_TTL_MINUTES),
+    tokens: createTokenService(
+      config.JWT_SECRET ?? persistentSecret(config.DATA_DIR),
+      config.TOKEN_TTL_MINUTES,
+    ),
+    sessions: createSessions({
+      prisma: db.prisma,
+      pubsub,
+      onError: (error) => logger.error({ err: error }, 'publish failed'),
+    }),
     limits: createRateLimits(config, limitsRedis),
     notificationReader: createNotificationReader(db.prisma, PAGE),
+    notifier: createNotifier({ pubsub, metrics, logger }),
     metrics,
     logger,
-    async announce(created) {
-      metrics.notificationsCreated.inc(created.length);
-      await publishCreated(pubsub, created).then(
-        () => metrics.notificationsPublished.inc(created.length),
-        (error) => logger.error({ err: error }, 'publish failed'),
-      );
-    },
-    announceRead: (userId) => publish([{ userId, event: { type: 'read' } }]),
-    announceRevoked: (userId) => publish([{ userId, event: { type: 'revoked' } }]),
   };
 
-  const tools = developerTools(config);
-  const yoga = createYoga<ServerContext & { socketAuth?: SocketAuth }>({
-    schema,
-    logging: yogaLogger(logger),
-    graphiql: tools.graphiql,
-    context: ({ request, req, socketAuth }) =>
-      createContext(services, {
-        request,
-        socketAuth,
-        clientIp: req?.socket.remoteAddress,
-        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined }),
-      }),
-    maskedErrors: {
-      maskError: createMaskError((error) => logger.error({ err: error }, 'unexpected error')),
-    },
-    healthCheckEndpoint: '/health',
-    plugins: [
-      ...guards(config),
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async () => {
-          const [database, events] = await Promise.all([
-            db.prisma.$queryRaw`SELECT 1`.then(
-              () => true,
-              () => false,
-            ),
-            pubsub.isHealthy(),
-          ]);
-          return database && events;
-        },
-      }),
-    ],
-  });
-
   const requestIds = new WeakMap<IncomingMessage, string>();
-  const httpServer = createServer(async (req, res) => {
-    const header = req.headers['x-request-id'];
-    const requestId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
-    requestIds.set(req, requestId);
-    res.setHeader('x-request-id', requestId);
-    res.on('finish', () => {
-      metrics.httpRequests.inc({ method: req.method ?? '', status: String(res.statusCode) });
-      logger.debug(
-        { requestId, method: req.method, url: req.url?.split('?')[0], status: res.statusCode },
-        'request',
-      );
-    });
-    if (req.url === '/metrics' && req.method === 'GET') {
-      res.setHeader('content-type', metrics.registry.contentType);
-      res.end(await metrics.registry.metrics());
-      return;
-    }
-    const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
-    if (refusal) {
-      res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ errors: [{ message: refusal.message }] }));
-      return;
-    }
-    yoga(req, res);
+  const yoga = createYogaServer({
+    config,
+    services,
+    requestIds,
+    ready: async () => {
+      const [database, events] = await Promise.all([
+        db.prisma.$queryRaw`SELECT 1`.then(
+          () => true,
+          () => false,
+        ),
+        pubsub.isHealthy(),
+      ]);
+      return database && events;
+    },
   });
+  const httpServer = createHttpServer({ config, metrics, logger, yoga, requestIds });
   const sockets = startSocketServer({ httpServer, yoga, services, config });
 
   return {
@@ -176,24 +123,4 @@ export async function createApp(
       logger.flush();
     },
   };
-}
-
-/**
- * Why a request body is refused before anyone reads it. Yoga has no size limit of
- * its own, and Node would buffer whatever it is sent; a length must be declared
- * so the limit holds without reading the body.
- */
-function bodyRefusal(req: IncomingMessage, max: number) {
-  if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return undefined;
-  const declared = req.headers['content-length'];
-  if (declared === undefined) {
-    if (req.headers['transfer-encoding']) {
-      return { status: 411, message: 'A Content-Length header is required.' };
-    }
-    return undefined;
-  }
-  if (Number(declared) > max) {
-    return { status: 413, message: `The request body is larger than ${max} bytes.` };
-  }
-  return undefined;
 }

@@ -77,16 +77,17 @@ function contextFor(viewerId?: number) {
     prisma,
     pubsub: createInProcessPubSub(),
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
+    sessions: { announceRevoked: async () => {}, watch: async () => () => {} },
     limits: createRateLimits(loadConfig({})),
     notificationReader: createNotificationReader(prisma, 100),
     metrics: createMetrics(),
     logger: createLogger('silent'),
-    announce: async () => {},
-    announceRead: async () => {},
-    announceRevoked: async () => {},
+    notifier: { created: async () => {}, read: async () => {} },
   };
   return {
     ...services,
+    clientIp: '127.0.0.1',
+    sessionWatched: false,
     viewer: viewerId
       ? { id: viewerId, tokenExpiresAt: new Date(Date.now() + 60_000), tokenVersion: 0 }
       : null,

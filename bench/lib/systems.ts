@@ -18,7 +18,8 @@ export const LABELS: Record<SystemName, string> = {
 };
 
 const ENTRY: Record<SystemName, string> = {
-  this: 'src/index.ts',
+  // The production build (npm run build), as `npm start` runs it.
+  this: 'dist/index.js',
   apollo: 'bench/peers/apollo.ts',
   mercurius: 'bench/peers/mercurius.ts',
   floor: 'bench/peers/floor.ts',
@@ -66,7 +67,10 @@ export async function startSystem(
   services: Services,
   options: { cpuProfileDir?: string } = {},
 ): Promise<RunningSystem> {
-  const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', './bench/lib/probe.ts'];
+  // The peers are TypeScript run through tsx; this server runs its compiled build,
+  // and Node strips the probe's types itself.
+  const loader = name === 'this' ? [] : ['--import', 'tsx'];
+  const nodeArgs = ['--expose-gc', ...loader, '--import', './bench/lib/probe.ts'];
   if (options.cpuProfileDir)
     nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
   const child = spawnNode([...nodeArgs, ENTRY[name]], {

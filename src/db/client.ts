@@ -12,7 +12,6 @@ export type Database = {
   prisma: PrismaClient;
   /** The adapter factory, also used by the migration engine. */
   adapter: SqlMigrationAwareDriverAdapterFactory;
-  kind: 'pglite' | 'postgres';
   close(): Promise<void>;
 };
 
@@ -23,7 +22,7 @@ export async function openDatabase(options: {
   if (options.databaseUrl) {
     const adapter = new PrismaPg({ connectionString: options.databaseUrl });
     const prisma = new PrismaClient({ adapter });
-    return { prisma, adapter, kind: 'postgres', close: () => prisma.$disconnect() };
+    return { prisma, adapter, close: () => prisma.$disconnect() };
   }
   // 'memory://' is PGlite's in-memory database, for tests and throwaway runs.
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
@@ -33,7 +32,6 @@ export async function openDatabase(options: {
   return {
     prisma,
     adapter,
-    kind: 'pglite',
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -1,8 +1,7 @@
 // Writes notifications inside the transaction of the comment or post that causes
-// them, and publishes them only after that transaction has committed.
-import type { Prisma } from '../generated/prisma/client.js';
-import type { PubSub } from '../pubsub/pubsub.js';
-import { commentMessage, newPostMessage, peek } from './rules.js';
+// them. Publishing happens after the commit, in the notifier.
+import type { NotificationKind, Prisma } from '../generated/prisma/client.js';
+import { type Cause, kinds, peek } from './kinds.js';
 
 type Tx = Prisma.TransactionClient;
 export type Created = { id: number; recipientId: number };
@@ -17,69 +16,28 @@ export type Created = { id: number; recipientId: number };
 const LOCK_SPACE = 0x4e07; // first key of pg_advisory_xact_lock(int, int)
 const FANOUT_KEY = 0;
 
-async function lockRecipient(tx: Tx, recipientId: number) {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE + 1}::int, ${recipientId}::int)`;
-}
-
-async function lockEveryRecipient(tx: Tx) {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
-}
-
-/** A comment on someone else's post notifies the post's author; a self-comment nobody. */
-export async function notifyComment(
-  tx: Tx,
-  comment: { id: number; text: string; postId: number; authorId: number },
-  postAuthorId: number,
-): Promise<Created[]> {
-  if (postAuthorId === comment.authorId) return [];
-  const commenter = await tx.user.findUniqueOrThrow({
-    where: { id: comment.authorId },
+/** Stores the notifications of one cause, in one INSERT … SELECT whatever their number. */
+export async function notify(tx: Tx, kind: NotificationKind, cause: Cause): Promise<Created[]> {
+  const rule = kinds[kind];
+  const recipients = rule.recipients(cause);
+  const actor = await tx.user.findUniqueOrThrow({
+    where: { id: cause.actorId },
     select: { username: true },
   });
-  await lockRecipient(tx, postAuthorId);
-  const created = await tx.notification.create({
-    data: {
-      recipientId: postAuthorId,
-      kind: 'COMMENT_ON_POST',
-      actorId: comment.authorId,
-      postId: comment.postId,
-      commentId: comment.id,
-      message: commentMessage(commenter.username),
-      peek: peek(comment.text),
-    },
-    select: { id: true, recipientId: true },
-  });
-  return [created];
-}
-
-/** A new post notifies every follower of its author, in one INSERT … SELECT. */
-export async function notifyNewPost(
-  tx: Tx,
-  post: { id: number; title: string; authorId: number },
-): Promise<Created[]> {
-  const author = await tx.user.findUniqueOrThrow({
-    where: { id: post.authorId },
-    select: { username: true },
-  });
-  await lockEveryRecipient(tx);
-  // Raw SQL because Prisma has no INSERT … SELECT: the follower ids never leave
-  // the database, however many there are.
+  if (rule.fanOut) {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
+  } else {
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
+    await tx.$queryRaw`
+      SELECT pg_advisory_xact_lock(${LOCK_SPACE + 1}::int, r."recipientId")::text
+      FROM (${recipients}) AS r("recipientId")`;
+  }
+  // Raw SQL because Prisma has no INSERT … SELECT.
   return tx.$queryRaw<Created[]>`
-    INSERT INTO "Notification" ("recipientId", "kind", "actorId", "postId", "message", "peek")
-    SELECT "followerId", 'NEW_POST_BY_FOLLOWED'::"NotificationKind", ${post.authorId}::int,
-           ${post.id}::int, ${newPostMessage(author.username)}, ${peek(post.title)}
-    FROM "Follow" WHERE "followingId" = ${post.authorId}::int
-    ORDER BY "followerId"
+    INSERT INTO "Notification" ("recipientId", "kind", "actorId", "postId", "commentId", "message", "peek")
+    SELECT r."recipientId", ${kind}::"NotificationKind", ${cause.actorId}::int, ${cause.postId}::int,
+           ${cause.commentId ?? null}::int, ${rule.message(actor.username)}, ${peek(cause.text)}
+    FROM (${recipients}) AS r("recipientId")
+    ORDER BY r."recipientId"
     RETURNING "id", "recipientId"`;
-}
-
-/** After commit: tell each recipient's subscribers that something arrived. */
-export function publishCreated(pubsub: PubSub, created: readonly Created[]) {
-  return pubsub.publish(
-    created.map(({ id, recipientId }) => ({
-      userId: recipientId,
-      event: { type: 'notification', id },
-    })),
-  );
 }

@@ -7,6 +7,7 @@
 // or reordered event cannot produce a gap or a duplicate, and there is no window
 // between the replay and the live part: both are the same read.
 import { Repeater } from 'graphql-yoga';
+import type { SessionEnd } from '../auth/session.js';
 import { unauthenticated } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../metrics.js';
@@ -15,15 +16,17 @@ import type { NotificationReader, Selection } from './reader.js';
 
 export const PAGE = 100;
 
-/** Who listens, and what their token allows: streams end when it expires or is revoked. */
-export type Session = {
+type Common = {
+  prisma: PrismaClient;
+  pubsub: PubSub;
+  metrics: Metrics;
   viewerId: number;
-  expiresAt: Date;
-  /** Whether the token was revoked since (log-out, new password). */
-  revoked(): Promise<boolean>;
+  /**
+   * Watches the viewer's session (auth/session.ts) when nothing else does (SSE);
+   * undefined over graphql-ws, whose socket closes itself and so ends its streams.
+   */
+  watchSession?: (onEnd: (reason: SessionEnd) => void) => Promise<() => void>;
 };
-
-type Common = { prisma: PrismaClient; pubsub: PubSub; metrics: Metrics; session: Session };
 
 export function notificationStream<Row extends { id: number; createdAt: Date }>(
   options: Common & {
@@ -34,8 +37,7 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
     selection?: Selection;
   },
 ): AsyncIterable<Row> {
-  const { prisma, reader, selection, metrics, session } = options;
-  const viewerId = session.viewerId;
+  const { prisma, reader, selection, metrics, viewerId } = options;
   return new Repeater<Row>(async (push, stop) => {
     let last = options.since ?? 0;
     let stopped = false;
@@ -85,12 +87,12 @@ export function notificationStream<Row extends { id: number; createdAt: Date }>(
 
 /** The viewer's unread count, now and after every change. */
 export function unreadCountStream(options: Common): AsyncIterable<number> {
-  const { prisma, session } = options;
+  const { prisma, viewerId } = options;
   return new Repeater<number>(async (push, stop) => {
     let sent: number | undefined;
     const count = rerunning(async () => {
       const n = await prisma.notification.count({
-        where: { recipientId: session.viewerId, read: false },
+        where: { recipientId: viewerId, read: false },
       });
       if (n !== sent) {
         sent = n;
@@ -104,14 +106,10 @@ export function unreadCountStream(options: Common): AsyncIterable<number> {
   });
 }
 
-// setTimeout cannot wait longer than this (about 24.8 days).
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * What both streams share: listen to the viewer's events (before `start`, so
  * nothing committed meanwhile is missed), count the live subscription, and end
- * with UNAUTHENTICATED when the token expires or is revoked. Sockets are closed
- * with 4403 for the same reasons (socket.ts); this also covers SSE.
+ * with UNAUTHENTICATED when the session ends (SSE; a socket closes itself).
  */
 async function guarded(
   options: Common,
@@ -120,25 +118,23 @@ async function guarded(
   stop: Promise<unknown> & ((error?: unknown) => void),
   start: () => Promise<void>,
 ) {
-  const { pubsub, metrics, session } = options;
-  const end = (message: string) => stop(unauthenticated(message));
-  const unsubscribe = await pubsub.subscribe(session.viewerId, (event) => {
-    if (event.type === 'revoked') {
-      session.revoked().then(
-        (revoked) => revoked && end('Your token was revoked; sign in again.'),
-        (error) => stop(error),
-      );
-    }
-    onEvent(event);
-  });
-  const wait = Math.min(session.expiresAt.getTime() - Date.now(), MAX_TIMER_MS);
-  const expiry = setTimeout(() => end('Your token expired; sign in again.'), Math.max(wait, 0));
+  const { pubsub, metrics, viewerId } = options;
+  const unsubscribe = await pubsub.subscribe(viewerId, onEvent);
+  const stopWatching = await options.watchSession?.((reason) =>
+    stop(
+      unauthenticated(
+        reason === 'expired'
+          ? 'Your token expired; sign in again.'
+          : 'Your token was revoked; sign in again.',
+      ),
+    ),
+  );
   metrics.liveSubscriptions.inc({ field });
   try {
     await start();
     await stop;
   } finally {
-    clearTimeout(expiry);
+    stopWatching?.();
     metrics.liveSubscriptions.dec({ field });
     await unsubscribe();
   }

@@ -1,7 +1,7 @@
 // Comments, and the notification a comment sends to the post's author.
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
-import { notifyComment } from '../notifications/store.js';
+import { notify } from '../notifications/store.js';
 import { characters, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
 
@@ -42,9 +42,10 @@ builder.mutationFields((t) => ({
           SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE`;
         if (!post) throw notFound('Post');
         const comment = await tx.comment.create({ data: { text: input.text, postId, authorId } });
-        return { comment, created: await notifyComment(tx, comment, post.authorId) };
+        const cause = { actorId: authorId, postId, commentId: comment.id, text: comment.text };
+        return { comment, created: await notify(tx, 'COMMENT_ON_POST', cause) };
       });
-      await ctx.announce(created);
+      await ctx.notifier.created(created);
       return ctx.prisma.comment.findUniqueOrThrow({ ...query, where: { id: comment.id } });
     },
   }),

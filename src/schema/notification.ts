@@ -1,10 +1,10 @@
 // Notifications: the viewer's list, unread count, mark-as-read, and the live streams.
 import { queryFromInfo } from '@pothos/plugin-prisma';
-import type { Viewer } from '../auth.js';
-import { type Context, isRevoked } from '../context.js';
+import type { Viewer } from '../auth/viewer.js';
+import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Notification as NotificationRow } from '../generated/prisma/client.js';
-import { notificationStream, type Session, unreadCountStream } from '../notifications/stream.js';
+import { notificationStream, unreadCountStream } from '../notifications/stream.js';
 import { checkPage, decodeId } from './args.js';
 import { builder, viewerId } from './builder.js';
 
@@ -85,7 +85,7 @@ builder.mutationFields((t) => ({
       });
       // Someone else's notification looks exactly like one that does not exist.
       if (!notification) throw notFound('Notification');
-      if (count > 0) await ctx.announceRead(recipientId);
+      if (count > 0) await ctx.notifier.read(recipientId);
       return notification;
     },
   }),
@@ -97,22 +97,25 @@ builder.mutationFields((t) => ({
         where: { recipientId, read: false },
         data: { read: true },
       });
-      if (count > 0) await ctx.announceRead(recipientId);
+      if (count > 0) await ctx.notifier.read(recipientId);
       return count;
     },
   }),
 }));
 
-/** What a live stream needs, with the session that ends it when the token does. */
+/** What a live stream needs; over SSE it also watches the session, as a socket would. */
 function streamOptions(ctx: Context) {
   const id = viewerId(ctx);
   const viewer = ctx.viewer as Viewer;
-  const session: Session = {
+  return {
+    prisma: ctx.prisma,
+    pubsub: ctx.pubsub,
+    metrics: ctx.metrics,
     viewerId: id,
-    expiresAt: viewer.tokenExpiresAt,
-    revoked: () => isRevoked(ctx.prisma, id, viewer.tokenVersion),
+    watchSession: ctx.sessionWatched
+      ? undefined
+      : (onEnd: Parameters<typeof ctx.sessions.watch>[1]) => ctx.sessions.watch(viewer, onEnd),
   };
-  return { prisma: ctx.prisma, pubsub: ctx.pubsub, metrics: ctx.metrics, session };
 }
 
 builder.subscriptionFields((t) => ({

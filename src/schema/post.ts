@@ -1,7 +1,7 @@
 // Posts: reading, writing, and the fan-out to followers on publication.
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
-import { notifyNewPost } from '../notifications/store.js';
+import { notify } from '../notifications/store.js';
 import { characters, checkPage, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
 
@@ -87,9 +87,10 @@ builder.mutationFields((t) => ({
       const input = parseInput(createRules, args.input);
       const { post, created } = await ctx.prisma.$transaction(async (tx) => {
         const post = await tx.post.create({ data: { ...input, authorId } });
-        return { post, created: await notifyNewPost(tx, post) };
+        const cause = { actorId: authorId, postId: post.id, text: post.title };
+        return { post, created: await notify(tx, 'NEW_POST_BY_FOLLOWED', cause) };
       });
-      await ctx.announce(created);
+      await ctx.notifier.created(created);
       return ctx.prisma.post.findUniqueOrThrow({ ...query, where: { id: post.id } });
     },
   }),

@@ -1,6 +1,6 @@
 // Users: sign-up, log-in, profiles and follows.
 import { z } from 'zod';
-import { getDecoyHash, hashPassword, verifyPassword } from '../auth.js';
+import { getDecoyHash, hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { Context } from '../context.js';
 import { badInput, notFound } from '../errors.js';
 import { characters, checkPage, decodeId, parseInput } from './args.js';
@@ -184,7 +184,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, _args, ctx) => {
       const id = viewerId(ctx);
       await ctx.prisma.user.update({ where: { id }, data: { tokenVersion: { increment: 1 } } });
-      await ctx.announceRevoked(id);
+      await ctx.sessions.announceRevoked(id);
       ctx.viewer = null;
       return true;
     },
@@ -212,7 +212,7 @@ builder.mutationFields((t) => ({
         },
         select: { tokenVersion: true },
       });
-      await ctx.announceRevoked(id);
+      await ctx.sessions.announceRevoked(id);
       return signedIn(ctx, id, updated.tokenVersion);
     },
   }),

@@ -1,41 +1,11 @@
-// Passwords and bearer tokens: who the viewer is.
+// Bearer tokens: signed (HS256), expiring, and versioned so that a log-out revokes them all.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import argon2 from 'argon2';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 
-/** The signed-in user, with what their token allows: until when, and under which version. */
-export type Viewer = { id: number; tokenExpiresAt: Date; tokenVersion: number };
-
-/** What a valid token says; the version still has to match the user's (context.ts). */
+/** What a valid token says; the version still has to match the user's (viewer.ts). */
 export type TokenClaims = { id: number; tokenExpiresAt: Date; version: number };
-
-// OWASP's argon2id baseline (19 MiB, 2 passes): slow enough against offline guessing,
-// fast enough that sign-up and log-in stay well under a second on a small machine.
-const hashOptions = {
-  type: argon2.argon2id,
-  memoryCost: 19_456,
-  timeCost: 2,
-  parallelism: 1,
-} as const;
-
-export const hashPassword = (password: string) => argon2.hash(password, hashOptions);
-
-export async function verifyPassword(hash: string, password: string): Promise<boolean> {
-  try {
-    return await argon2.verify(hash, password);
-  } catch {
-    return false;
-  }
-}
-
-/** A hash of no password, so an unknown email costs as much time as a wrong password. */
-let decoyHash: Promise<string> | undefined;
-export const getDecoyHash = () => {
-  decoyHash ??= hashPassword('decoy password that matches nothing');
-  return decoyHash;
-};
 
 export type TokenService = {
   issue(userId: number, version: number): Promise<{ token: string; expiresAt: Date }>;
@@ -62,7 +32,9 @@ export function createTokenService(secret: string, ttlMinutes: number): TokenSer
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'] });
         const id = Number(payload.sub);
         const version = payload.ver;
-        if (!Number.isSafeInteger(id) || id <= 0 || payload.exp === undefined) return null;
+        // Ids are PostgreSQL `integer`s; anything else names nobody (and must not reach a query).
+        if (!Number.isSafeInteger(id) || id <= 0 || id > 2 ** 31 - 1) return null;
+        if (payload.exp === undefined) return null;
         if (typeof version !== 'number') return null;
         return { id, version, tokenExpiresAt: new Date(payload.exp * 1000) };
       } catch (error) {

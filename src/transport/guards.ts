@@ -10,8 +10,8 @@ import {
   NoSchemaIntrospectionCustomRule,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type Config, developerTools } from './config.js';
-import type { Context } from './context.js';
+import { type Config, developerTools } from '../config.js';
+import type { Context } from '../context.js';
 
 export function guards(config: Config): Plugin[] {
   const tools = developerTools(config);

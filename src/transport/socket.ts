@@ -10,20 +10,18 @@ import { CloseCode, type ServerOptions } from 'graphql-ws';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { bearerToken, type Viewer } from './auth.js';
-import type { Config } from './config.js';
-import { isRevoked, type Services, type SocketAuth, viewerFromToken } from './context.js';
-import { rateLimited } from './errors.js';
-
-// setTimeout cannot wait longer than this (about 24.8 days).
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { bearerToken } from '../auth/tokens.js';
+import { viewerFromClaims } from '../auth/viewer.js';
+import type { Config } from '../config.js';
+import type { Services, SocketAuth } from '../context.js';
+import { rateLimited } from '../errors.js';
 
 /** What this file keeps per socket. */
 type SocketState = {
   connectionId: string;
   clientIp: string;
   auth?: SocketAuth;
-  /** Undoes what onConnect set up: expiry timer, revocation listener. */
+  /** Undoes what onConnect set up: the session watcher. */
   release: Array<() => void>;
   /** Subscription ids counted against the user's cap. */
   counted: Set<string>;
@@ -166,28 +164,24 @@ export function startSocketServer(options: {
     // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
     const claims = token === null ? null : await services.tokens.verify(token);
     if (!claims || state.closed) return false;
-    const close = (reason: string) => ctx.extra.socket.close(CloseCode.Forbidden, reason);
-    // Listen for revocation (log-out, new password, on any instance) before
-    // checking the token's version, so a revocation in between is not missed.
-    let viewer: Viewer | null = null;
-    const stop = await services.pubsub.subscribe(claims.id, (event) => {
-      if (event.type !== 'revoked' || !viewer) return;
-      isRevoked(services.prisma, claims.id, viewer.tokenVersion)
-        .then((revoked) => revoked && close('Token revoked'))
-        .catch(() => close('Token revoked'));
-    });
-    state.release.push(() => void stop());
-    viewer = await viewerFromToken(services, token as string);
+    // The contract: the socket closes with 4403 when its token expires or is revoked,
+    // and graphql-ws clients then reconnect with fresh connectionParams. Watching
+    // starts before the version check, so a revocation in between is not missed.
+    const stopWatching = await services.sessions.watch(
+      { id: claims.id, tokenExpiresAt: claims.tokenExpiresAt, tokenVersion: claims.version },
+      (reason) =>
+        ctx.extra.socket.close(
+          CloseCode.Forbidden,
+          reason === 'expired' ? 'Token expired' : 'Token revoked',
+        ),
+    );
+    state.release.push(stopWatching);
+    const viewer = await viewerFromClaims(services.prisma, claims);
     // The socket may have closed while we waited; its onClose has run already.
     if (!viewer || state.closed) {
       releaseAll(state);
       return false;
     }
-    // The contract: the socket closes with 4403 when its token expires, and
-    // graphql-ws clients then reconnect with fresh connectionParams.
-    const wait = Math.min(viewer.tokenExpiresAt.getTime() - Date.now(), MAX_TIMER_MS);
-    const timer = setTimeout(() => close('Token expired'), Math.max(wait, 0));
-    state.release.push(() => clearTimeout(timer));
     state.auth = { viewer, clientIp: state.clientIp };
     return true;
   }

@@ -1,0 +1,45 @@
+// Who is told what: one entry per kind of notification. A new kind ("someone liked
+// your post") adds an entry here, the mutation that causes it, and a migration for
+// its enum value; the store, the notifier and the streams need no change.
+import { type NotificationKind, Prisma } from '../generated/prisma/client.js';
+
+/** What caused a notification: who acted, on which post or comment, with which text. */
+export type Cause = {
+  actorId: number;
+  postId: number;
+  commentId?: number;
+  /** The text the peek is cut from (a comment's text, a post's title). */
+  text: string;
+};
+
+export type KindRule = {
+  /**
+   * The recipients as SQL: a SELECT of one column of user ids. Never the actor.
+   * It runs inside the INSERT … SELECT, so recipient ids never leave the database.
+   */
+  recipients(cause: Cause): Prisma.Sql;
+  message(actorUsername: string): string;
+  /** Whether one cause may tell many users at once (the store locks differently). */
+  fanOut: boolean;
+};
+
+export const kinds: Record<NotificationKind, KindRule> = {
+  COMMENT_ON_POST: {
+    // A comment on someone else's post tells the post's author; a self-comment nobody.
+    recipients: ({ postId, actorId }) => Prisma.sql`
+      SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int AND "authorId" <> ${actorId}::int`,
+    message: (actor) => `${actor} commented on your post.`,
+    fanOut: false,
+  },
+  NEW_POST_BY_FOLLOWED: {
+    recipients: ({ actorId }) => Prisma.sql`
+      SELECT "followerId" FROM "Follow" WHERE "followingId" = ${actorId}::int`,
+    message: (actor) => `${actor} published a new post.`,
+    fanOut: true,
+  },
+};
+
+/** The first 10 characters followed by "...", counted in characters, not UTF-16 units. */
+export function peek(text: string): string {
+  return `${Array.from(text).slice(0, 10).join('')}...`;
+}

@@ -1,0 +1,39 @@
+// The one seam after commit. Whatever a mutation stored, it hands here once its
+// transaction has committed; the notifier publishes it to live subscribers (and is
+// where the delivery channels hang). Resolvers never publish themselves.
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { PubSub } from '../pubsub/pubsub.js';
+import type { Created } from './store.js';
+
+export type Notifier = {
+  /** New notifications were committed. Never throws: they are stored, and readers catch up. */
+  created(created: readonly Created[]): Promise<void>;
+  /** Some of a user's notifications were marked read (their unread count changed). */
+  read(userId: number): Promise<void>;
+};
+
+export function createNotifier(deps: { pubsub: PubSub; metrics: Metrics; logger: Logger }) {
+  const { pubsub, metrics, logger } = deps;
+  // A failed publish must not fail a committed mutation: the notification is
+  // stored, and a subscriber's next read (or resync after a reconnect) delivers it.
+  const failed = (error: unknown) => logger.error({ err: error }, 'publish failed');
+  const notifier: Notifier = {
+    async created(created) {
+      if (created.length === 0) return;
+      metrics.notificationsCreated.inc(created.length);
+      await pubsub
+        .publish(
+          created.map(({ id, recipientId }) => ({
+            userId: recipientId,
+            event: { type: 'notification', id },
+          })),
+        )
+        .then(() => metrics.notificationsPublished.inc(created.length), failed);
+    },
+    async read(userId) {
+      await pubsub.publish([{ userId, event: { type: 'read' } }]).catch(failed);
+    },
+  };
+  return notifier;
+}

@@ -1,0 +1,42 @@
+// One Yoga instance for every transport: GraphQL over HTTP and SSE here, and
+// graphql-ws through yoga.getEnveloped (socket.ts), so all share the context
+// factory, the guards and the error masking.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import { type Config, developerTools } from '../config.js';
+import { createContext, type Services, type SocketAuth } from '../context.js';
+import { createMaskError } from '../errors.js';
+import { yogaLogger } from '../logger.js';
+import { schema } from '../schema/index.js';
+import { guards } from './guards.js';
+
+/** What Node's HTTP server hands Yoga with each request (graphql-ws adds socketAuth). */
+type ServerContext = { req: IncomingMessage; res: ServerResponse; socketAuth?: SocketAuth };
+
+export function createYogaServer(options: {
+  config: Config;
+  services: Services;
+  requestIds: WeakMap<IncomingMessage, string>;
+  /** Whether the database and the pub/sub can be reached, for /ready. */
+  ready(): Promise<boolean>;
+}) {
+  const { config, services, requestIds } = options;
+  const { logger } = services;
+  return createYoga<ServerContext>({
+    schema,
+    logging: yogaLogger(logger),
+    graphiql: developerTools(config).graphiql,
+    context: ({ request, req, socketAuth }) =>
+      createContext(services, {
+        request,
+        socketAuth,
+        clientIp: req?.socket.remoteAddress,
+        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined }),
+      }),
+    maskedErrors: {
+      maskError: createMaskError((error) => logger.error({ err: error }, 'unexpected error')),
+    },
+    healthCheckEndpoint: '/health',
+    plugins: [...guards(config), useReadinessCheck({ endpoint: '/ready', check: options.ready })],
+  });
+}
