@@ -26,11 +26,11 @@ export const badInput = (field: string | undefined, message: string) =>
 
 /**
  * Yoga's maskError hook. Our own GraphQLErrors pass through; Pothos' argument
- * errors (a malformed cursor) become BAD_USER_INPUT; everything else is logged
- * here and replaced by the generic message, never with a stack or SQL, whatever
- * NODE_ENV says.
+ * errors (a malformed cursor) become BAD_USER_INPUT; everything else is replaced
+ * by the generic message, never with a stack or SQL, whatever NODE_ENV says. Yoga
+ * logs each error this masks, once (see yogaLogger).
  */
-export function createMaskError(logError: (error: unknown) => void) {
+export function createMaskError() {
   return (error: unknown, message: string): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
     if (original instanceof PothosValidationError) {
@@ -41,9 +41,7 @@ export function createMaskError(logError: (error: unknown) => void) {
         extensions: { code: 'BAD_USER_INPUT', ...(field ? { field } : {}) },
       });
     }
-    const masked = yogaMaskError(error, message, false);
-    if (masked !== error) logError(original ?? error);
-    return masked;
+    return yogaMaskError(error, message, false);
   };
 }
 

@@ -1,7 +1,6 @@
 // The Yoga plugins that guard the endpoint on every transport (HTTP, SSE and,
 // through yoga.getEnveloped in socket.ts, graphql-ws): query shape limits, CSRF,
 // introspection, and the per-user mutation budget.
-import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import {
   type ExecutionResult,
@@ -12,19 +11,12 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
 import type { Context } from '../context.js';
+import { queryLimits } from './query-limits.js';
 
 export function guards(config: Config): Plugin[] {
   const tools = developerTools(config);
   const plugins: Plugin[] = [
-    EnvelopArmorPlugin({
-      maxDepth: { n: config.MAX_DEPTH, flattenFragments: true },
-      maxAliases: { n: config.MAX_ALIASES },
-      maxDirectives: { n: config.MAX_DIRECTIVES },
-      maxTokens: { n: config.MAX_TOKENS },
-      costLimit: { maxCost: config.MAX_COST },
-      // Suggestions ("Did you mean …?") map the schema for whoever cannot introspect it.
-      blockFieldSuggestion: { enabled: !tools.introspection },
-    }) as Plugin,
+    ...queryLimits(config, { blockSuggestions: !tools.introspection }),
     csrfPrevention(),
     mutationBudget(),
   ];

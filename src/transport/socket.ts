@@ -153,6 +153,17 @@ export function startSocketServer(options: {
     // answered by the next ping, which frees its subscriptions.
     config.WS_PING_INTERVAL_MS,
   );
+  // graphql-ws reports a socket's errors (a frame over the size limit, a protocol
+  // violation) with console.error, outside the JSON logs. Its listener is
+  // replaced by one that logs through pino and closes the same way; ws itself has
+  // already closed the socket with the right code (1009 for a frame too large).
+  wss.on('connection', (ws) => {
+    ws.removeAllListeners('error');
+    ws.on('error', (error) => {
+      services.logger.warn({ err: error }, 'websocket error');
+      ws.close(CloseCode.InternalServerError, 'Internal server error');
+    });
+  });
 
   async function connect(ctx: ConnectContext): Promise<boolean> {
     const state = stateOf(ctx.extra.socket);

@@ -33,9 +33,7 @@ export function createYogaServer(options: {
         clientIp: req?.socket.remoteAddress,
         logger: logger.child({ requestId: req ? requestIds.get(req) : undefined }),
       }),
-    maskedErrors: {
-      maskError: createMaskError((error) => logger.error({ err: error }, 'unexpected error')),
-    },
+    maskedErrors: { maskError: createMaskError() },
     healthCheckEndpoint: '/health',
     plugins: [...guards(config), useReadinessCheck({ endpoint: '/ready', check: options.ready })],
   });
