@@ -2,6 +2,7 @@
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import { DateTimeISOResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
 import { unauthenticated } from '../errors.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
@@ -36,16 +37,10 @@ builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
 
-builder.scalarType('DateTime', {
+// graphql-scalars' ISO variant: RFC 3339 strings in, Date objects to resolvers,
+// strings like 2026-11-22T10:00:00.000Z out, as the contract shows.
+builder.addScalarType('DateTime', DateTimeISOResolver, {
   description: 'An ISO-8601 date-time string in UTC, e.g. 2026-11-22T10:00:00.000Z.',
-  serialize: (value) => value.toISOString(),
-  parseValue: (value) => {
-    const date = typeof value === 'string' ? new Date(value) : Number.NaN;
-    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-      throw new TypeError('DateTime must be an ISO-8601 string');
-    }
-    return date;
-  },
 });
 
 /** The signed-in viewer's id, or UNAUTHENTICATED. */
