@@ -13,6 +13,8 @@ export type Cause = {
 };
 
 export type KindRule = {
+  /** For the GraphQL enum NotificationKind. */
+  description: string;
   /**
    * The recipients as SQL: a SELECT of one column of user ids. Never the actor.
    * It runs inside the INSERT … SELECT, so recipient ids never leave the database.
@@ -25,6 +27,7 @@ export type KindRule = {
 
 export const kinds: Record<NotificationKind, KindRule> = {
   COMMENT_ON_POST: {
+    description: 'Someone else commented on a post of the recipient.',
     // A comment on someone else's post tells the post's author; a self-comment nobody.
     recipients: ({ postId, actorId }) => Prisma.sql`
       SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int AND "authorId" <> ${actorId}::int`,
@@ -32,6 +35,7 @@ export const kinds: Record<NotificationKind, KindRule> = {
     fanOut: false,
   },
   NEW_POST_BY_FOLLOWED: {
+    description: 'A user the recipient follows published a new post.',
     recipients: ({ actorId }) => Prisma.sql`
       SELECT "followerId" FROM "Follow" WHERE "followingId" = ${actorId}::int`,
     message: (actor) => `${actor} published a new post.`,

@@ -4,15 +4,15 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Notification as NotificationRow } from '../generated/prisma/client.js';
+import { kinds } from '../notifications/kinds.js';
 import { notificationStream, unreadCountStream } from '../notifications/stream.js';
 import { checkPage, decodeId } from './args.js';
 import { builder, viewerId } from './builder.js';
 
 const NotificationKind = builder.enumType('NotificationKind', {
-  values: {
-    COMMENT_ON_POST: { description: 'Someone else commented on a post of the recipient.' },
-    NEW_POST_BY_FOLLOWED: { description: 'A user the recipient follows published a new post.' },
-  } as const,
+  values: Object.fromEntries(
+    Object.entries(kinds).map(([kind, rule]) => [kind, { description: rule.description }]),
+  ) as Record<keyof typeof kinds, { description: string }>,
 });
 
 export const Notification = builder.prismaNode('Notification', {
