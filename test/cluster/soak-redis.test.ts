@@ -34,15 +34,6 @@ async function channels(): Promise<string[]> {
 const channelsLeft = () => eventually(channels, (left) => left.length === 0, 10_000);
 
 /** The instance's V8 heap in use, the smallest of a few samples (it cannot be made to GC). */
-async function heapUsed(): Promise<number> {
-  let least = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < 5; i++) {
-    least = Math.min(least, metric(await scrape(instance.url), 'nodejs_heap_size_used_bytes'));
-    await sleep(500);
-  }
-  return least;
-}
-
 describe.skipIf(!redisAvailable)('soak with Redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
@@ -71,7 +62,7 @@ describe.skipIf(!redisAvailable)('soak with Redis', () => {
       kinds,
     });
     expect(await channelsLeft()).toEqual([]);
-    const heapStart = await heapUsed();
+    const heapStart = await instance.heapUsedAfterGc();
 
     const report = await churn({
       wsUrl: instance.wsUrl,
@@ -96,11 +87,11 @@ describe.skipIf(!redisAvailable)('soak with Redis', () => {
     expect(await channelsLeft()).toEqual([]);
 
     await sleep(2_000);
-    const heapEnd = await heapUsed();
+    const heapEnd = await instance.heapUsedAfterGc();
     console.info(
       `soak heap (redis): start ${(heapStart / MB).toFixed(1)} MB, end ${(heapEnd / MB).toFixed(1)} MB`,
     );
-    expect(heapEnd).toBeLessThan(heapStart + 50 * MB);
+    expect(heapEnd).toBeLessThan(heapStart + 20 * MB);
   }, 110_000);
 
   it('sockets cut during connection_init leave no Redis channel behind', async () => {

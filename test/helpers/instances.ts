@@ -10,12 +10,19 @@ export type Instance = {
   wsUrl: string;
   /** Everything the process printed, for failure messages. */
   output(): string;
+  /**
+   * The process's V8 heap after two full collections, asked through the benchmark's
+   * probe (bench/lib/probe.ts): without them a heap figure is mostly garbage not yet
+   * collected, and a leak check on it fails or passes by chance.
+   */
+  heapUsedAfterGc(): Promise<number>;
   /** SIGTERM, then wait for the process to exit; resolves with its exit code. */
   stop(): Promise<number | null>;
 };
 
 export async function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+  const args = ['--expose-gc', '--import', 'tsx', '--import', './bench/lib/probe.ts'];
+  const child: ChildProcess = spawn(process.execPath, [...args, 'src/index.ts'], {
     cwd: root,
     env: {
       ...process.env,
@@ -26,9 +33,10 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       ...GENEROUS_LIMITS,
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';
+  let asked = 0;
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`instance did not start:\n${output}`)), 60_000);
@@ -48,6 +56,20 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
     url,
     wsUrl: url.replace(/^http/, 'ws'),
     output: () => output,
+    heapUsedAfterGc() {
+      const probe = ++asked;
+      return new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('the probe did not answer')), 30_000);
+        const onMessage = (message: { probe?: number; heapUsed?: number }) => {
+          if (message?.probe !== probe) return;
+          clearTimeout(timer);
+          child.off('message', onMessage);
+          resolve(message.heapUsed ?? Number.NaN);
+        };
+        child.on('message', onMessage);
+        child.send({ probe, gc: true });
+      });
+    },
     async stop() {
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
