@@ -19,8 +19,10 @@ import { PAGE } from './notifications/stream.js';
 import { createInProcessPubSub } from './pubsub/in-process.js';
 import { createRedisPubSub } from './pubsub/redis.js';
 import { createRateLimits } from './rate-limits.js';
+import { compileTrust, createClientIp } from './transport/client-ip.js';
 import { createHttpServer } from './transport/http.js';
 import { startSocketServer } from './transport/socket.js';
+import { createSubscriptionBudget } from './transport/subscription-budget.js';
 import { createYogaServer } from './transport/yoga.js';
 
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -50,13 +52,20 @@ export async function createApp(
     ? createRedisPubSub({
         url: config.REDIS_URL,
         prefix: config.REDIS_PREFIX,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+        connectTimeoutMs: config.REDIS_CONNECT_TIMEOUT_MS,
         onError: onRedisError,
         onReconnect: () => metrics.pubsubReconnects.inc(),
       })
     : createInProcessPubSub();
-  // Rate-limit counters: fail fast while Redis is away (the limiter then counts in memory).
+  // Rate-limit counters: fail fast while Redis is away or hung (the limiter then counts in memory).
   const limitsRedis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+    ? new Redis(config.REDIS_URL, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+        connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS,
+      })
     : undefined;
   limitsRedis?.on('error', onRedisError);
 
@@ -73,6 +82,8 @@ export async function createApp(
       onError: (error) => logger.error({ err: error }, 'publish failed'),
     }),
     limits: createRateLimits(config, limitsRedis),
+    subscriptions: createSubscriptionBudget(config.MAX_SUBSCRIPTIONS_PER_USER),
+    maxNodeIds: config.MAX_NODE_IDS,
     notificationReader: createNotificationReader(db.prisma, PAGE),
     notifier: createNotifier({ pubsub, metrics, logger }),
     metrics,
@@ -80,10 +91,13 @@ export async function createApp(
   };
 
   const requestIds = new WeakMap<IncomingMessage, string>();
+  const trust = compileTrust(config.TRUST_PROXY);
+  const clientIp = createClientIp(trust);
   const yoga = createYogaServer({
     config,
     services,
     requestIds,
+    clientIp,
     ready: async () => {
       const [database, events] = await Promise.all([
         db.prisma.$queryRaw`SELECT 1`.then(
@@ -95,8 +109,16 @@ export async function createApp(
       return database && events;
     },
   });
-  const httpServer = createHttpServer({ config, metrics, logger, yoga, requestIds });
-  const sockets = startSocketServer({ httpServer, yoga, services, config });
+  const httpServer = createHttpServer({
+    config,
+    metrics,
+    logger,
+    yoga,
+    requestIds,
+    clientIp,
+    trust,
+  });
+  const sockets = startSocketServer({ httpServer, yoga, services, config, clientIp });
 
   return {
     async start() {

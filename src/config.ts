@@ -24,13 +24,42 @@ const schema = z.object({
   MAX_COST: int(5000),
   /** Largest accepted HTTP request body and WebSocket message, in bytes. */
   MAX_BODY_BYTES: int(100_000),
+  /** Most ids one `nodes(ids:)` may ask for. */
+  MAX_NODE_IDS: int(100),
+  /** Largest result one operation may answer, in bytes of JSON (counted before it is built). */
+  MAX_RESPONSE_BYTES: int(10_000_000),
+
+  /**
+   * Which proxies may say who the client is (X-Forwarded-For / Forwarded), as
+   * Express's `trust proxy` takes it: unset or `false` trusts none (the TCP peer is
+   * the client), a number trusts that many hops, `true` every hop, and anything else
+   * is a comma-separated list of addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`.
+   */
+  TRUST_PROXY: z.string().default('false'),
+
+  // HTTP server: how long a client may take, and how many connections it may hold.
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000),
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(5_000),
+  MAX_CONNECTIONS: int(10_000),
+  /** Open TCP connections per client address (proxies in TRUST_PROXY are exempt). */
+  MAX_CONNECTIONS_PER_IP: int(100),
+
+  // Redis: a command or connect that takes longer fails, so a hung Redis stalls nothing.
+  REDIS_COMMAND_TIMEOUT_MS: int(1_000),
+  REDIS_CONNECT_TIMEOUT_MS: int(5_000),
 
   // Rate limits, shared by all instances through Redis when REDIS_URL is set.
   RATE_MUTATIONS_PER_MINUTE: int(120),
+  /** Failed log-ins to one account from one address. */
   RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: int(10),
+  /** Failed log-ins to one account from every address, except those it logged in from before. */
+  RATE_LOGIN_PER_ACCOUNT_PER_DAY: int(100),
   RATE_LOGIN_PER_IP_PER_15_MINUTES: int(100),
   RATE_CONNECTIONS_PER_IP_PER_MINUTE: int(120),
   RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE: int(60),
+  /** SSE has no connection to count on: subscribe requests per user (per IP when anonymous). */
+  RATE_SSE_SUBSCRIBES_PER_USER_PER_MINUTE: int(60),
   MAX_SUBSCRIPTIONS_PER_CONNECTION: int(20),
   MAX_SUBSCRIPTIONS_PER_USER: int(100),
 

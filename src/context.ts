@@ -9,6 +9,7 @@ import type { Notifier } from './notifications/notifier.js';
 import type { NotificationReader } from './notifications/reader.js';
 import type { PubSub } from './pubsub/pubsub.js';
 import type { RateLimits } from './rate-limits.js';
+import type { SubscriptionBudget } from './transport/subscription-budget.js';
 
 /** What the app builds once and every operation shares. */
 export type Services = {
@@ -17,6 +18,10 @@ export type Services = {
   tokens: TokenService;
   sessions: Sessions;
   limits: RateLimits;
+  /** Live subscriptions per user, over graphql-ws and SSE together. */
+  subscriptions: SubscriptionBudget;
+  /** MAX_NODE_IDS: the most ids one `nodes(ids:)` may ask for. */
+  maxNodeIds: number;
   /** Batches subscribers' reads of their new notifications (a fan-out wakes thousands). */
   notificationReader: NotificationReader;
   /** After commit: publishes what a mutation stored. */

@@ -14,6 +14,7 @@ import { createNotificationReader } from '../src/notifications/reader.js';
 import { createInProcessPubSub } from '../src/pubsub/in-process.js';
 import { createRateLimits } from '../src/rate-limits.js';
 import { schema } from '../src/schema/index.js';
+import { createSubscriptionBudget } from '../src/transport/subscription-budget.js';
 
 let db: Database;
 let operations: string[] = [];
@@ -79,6 +80,8 @@ function contextFor(viewerId?: number) {
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
     sessions: { announceRevoked: async () => {}, watch: async () => () => {} },
     limits: createRateLimits(loadConfig({})),
+    subscriptions: createSubscriptionBudget(100),
+    maxNodeIds: 100,
     notificationReader: createNotificationReader(prisma, 100),
     metrics: createMetrics(),
     logger: createLogger('silent'),

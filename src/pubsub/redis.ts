@@ -1,6 +1,14 @@
 // Pub/sub through Redis, for many instances: one channel per user, subscribed
 // while a local subscriber needs it (graphql-redis-subscriptions counts the
 // references and unsubscribes when the last one leaves).
+//
+// A Redis that is down closes its connections, which ioredis sees; one that hangs
+// (a frozen process, a full network buffer) keeps them open and just never
+// answers. So every command and connect has a time limit, a watchdog pings both
+// connections, and while Redis does not answer nothing waits for it: publishes
+// fail at once (the notifications are stored), new subscriptions start without
+// waiting for their SUBSCRIBE, and when Redis answers again every live
+// subscription re-reads what it missed, as after a reconnect.
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import type { Listener, PubSub, UserEvent } from './pubsub.js';
@@ -9,6 +17,9 @@ export function createRedisPubSub(options: {
   url: string;
   /** Channel prefix, so several deployments can share one Redis. */
   prefix: string;
+  /** How long a command (and a watchdog ping) may take before Redis counts as hung. */
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
   onError?: (error: unknown) => void;
   onReconnect?: () => void;
 }): PubSub {
@@ -20,14 +31,26 @@ export function createRedisPubSub(options: {
     // Many publishes in one tick (a post's fan-out) go out as one pipeline.
     enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
+    commandTimeout: options.commandTimeoutMs,
+    connectTimeout: options.connectTimeoutMs,
   });
-  const subscriber = new Redis(options.url, { maxRetriesPerRequest: null });
+  // No command timeout here: a SUBSCRIBE that times out may still be carried out
+  // later, and graphql-redis-subscriptions would then have forgotten it. Its
+  // waits are bounded below instead.
+  const subscriber = new Redis(options.url, {
+    maxRetriesPerRequest: null,
+    connectTimeout: options.connectTimeoutMs,
+  });
   publisher.on('error', onError);
   subscriber.on('error', onError);
 
   const redis = new RedisPubSub({ publisher, subscriber });
   const channel = (userId: number) => `${options.prefix}user:${userId}`;
   const listeners = new Set<Listener>();
+  let closed = false;
+  const resyncAll = () => {
+    for (const listener of [...listeners]) listener({ type: 'resync' });
+  };
 
   // While the subscriber was disconnected, events were lost. ioredis re-subscribes
   // its channels on reconnect; a PING answered after that proves the SUBSCRIBEs
@@ -42,36 +65,94 @@ export function createRedisPubSub(options: {
     subscriber.ping().then(
       () => {
         options.onReconnect?.();
-        for (const listener of [...listeners]) listener({ type: 'resync' });
+        resyncAll();
       },
       (error) => onError(error),
     );
   });
 
+  const withinTimeout = <T>(promise: Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${options.commandTimeoutMs} ms`)),
+        options.commandTimeoutMs,
+      );
+      promise.then(resolve, reject).finally(() => clearTimeout(timer));
+    });
+
+  // The watchdog: both connections answer a PING in time, or Redis counts as hung.
+  let answering = true;
+  let checking = false;
+  const check = async () => {
+    if (checking) return;
+    checking = true;
+    const ok = await Promise.all([
+      withinTimeout(publisher.ping()),
+      withinTimeout(subscriber.ping()),
+    ]).then(
+      () => true,
+      () => false,
+    );
+    checking = false;
+    if (ok && !answering) {
+      // Events published while it hung may never have been delivered.
+      options.onReconnect?.();
+      resyncAll();
+    }
+    if (!ok && answering) onError(new Error('Redis is not answering'));
+    answering = ok;
+  };
+  const watchdog = setInterval(() => void check(), Math.max(options.commandTimeoutMs, 250));
+  watchdog.unref();
+  const healthy = () => answering && publisher.status === 'ready' && subscriber.status === 'ready';
+
   return {
     async publish(messages) {
+      if (!healthy()) throw new Error('Redis is not answering; not published');
       await Promise.all(messages.map(({ userId, event }) => redis.publish(channel(userId), event)));
     },
     async subscribe(userId, listener) {
       listeners.add(listener);
-      try {
-        const id = await redis.subscribe(channel(userId), (event: UserEvent) => listener(event));
-        return async () => {
-          listeners.delete(listener);
-          redis.unsubscribe(id);
-        };
-      } catch (error) {
-        listeners.delete(listener);
-        throw error;
+      const subscribed = redis.subscribe(channel(userId), (event: UserEvent) => listener(event));
+      // Wait for the SUBSCRIBE only while Redis answers, and only so long; one that
+      // completes later is followed by a resync, which reads whatever was missed.
+      const inTime = healthy()
+        ? await withinTimeout(subscribed).then(
+            () => true,
+            () => false,
+          )
+        : false;
+      if (!inTime) {
+        subscribed.then(
+          () => listeners.has(listener) && listener({ type: 'resync' }),
+          (error: unknown) => onError(error),
+        );
       }
+      return async () => {
+        listeners.delete(listener);
+        // Never waits: the SUBSCRIBE may still be unanswered. After close() the
+        // connections are gone, and an UNSUBSCRIBE would fail unhandled.
+        subscribed.then(
+          (id) => closed || redis.unsubscribe(id),
+          () => {},
+        );
+      };
     },
     async isHealthy() {
-      return publisher.status === 'ready' && subscriber.status === 'ready';
+      return healthy();
     },
     async close() {
+      closed = true;
+      clearInterval(watchdog);
       listeners.clear();
-      publisher.disconnect();
-      subscriber.disconnect();
+      // QUIT is answered after the commands before it (the UNSUBSCRIBEs of the
+      // streams that just ended), which a plain disconnect would fail unhandled
+      // inside graphql-redis-subscriptions; a Redis that does not answer is cut.
+      await Promise.all(
+        [publisher, subscriber].map((client) =>
+          withinTimeout(client.quit()).catch(() => client.disconnect()),
+        ),
+      );
     },
   };
 }

@@ -40,6 +40,28 @@ export function decodeId(globalId: string, typename: string, field: string): num
 
 export const MAX_PAGE = 100;
 
+/** The types a global id may name; anything else names nothing. */
+const NODE_TYPES = new Set(['User', 'Post', 'Comment', 'Notification']);
+
+/**
+ * Pothos' decoder for `node(id:)` / `nodes(ids:)`, which throws on a malformed id.
+ * These fields answer null for an id that names nothing, so a malformed one
+ * decodes to a type that does not exist instead.
+ */
+export function decodeNodeId(globalId: string): { typename: string; id: string } {
+  try {
+    return decodeGlobalID(globalId);
+  } catch {
+    return { typename: '', id: '' };
+  }
+}
+
+/** Whether a decoded global id can name a row: a known type and an `integer` id. */
+export const namesNode = (decoded: { typename: string; id: string }) =>
+  NODE_TYPES.has(decoded.typename) &&
+  /^[1-9]\d{0,9}$/.test(decoded.id) &&
+  isDatabaseId(Number(decoded.id));
+
 /** Ids are PostgreSQL `integer` serials: 1 to 2^31 - 1. */
 const isDatabaseId = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= 2 ** 31 - 1;

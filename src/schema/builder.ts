@@ -4,9 +4,10 @@ import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
 import { DateTimeISOResolver } from 'graphql-scalars';
 import type { Context } from '../context.js';
-import { unauthenticated } from '../errors.js';
+import { badInput, unauthenticated } from '../errors.js';
 import type PrismaTypes from '../generated/pothos-prisma-types.js';
 import { getDatamodel } from '../generated/pothos-prisma-types.js';
+import { decodeNodeId, namesNode } from './args.js';
 
 export const builder = new SchemaBuilder<{
   Context: Context;
@@ -30,6 +31,27 @@ export const builder = new SchemaBuilder<{
     cursorType: 'String',
     edgesFieldOptions: { nullable: false },
     nodeFieldOptions: { nullable: false },
+    decodeGlobalID: decodeNodeId,
+    // An id of an unknown type, or whose number is no database id ('User:abc',
+    // 'User:2147483648'), names nothing: null, as for a row that does not exist,
+    // and never a query that the database would refuse.
+    nodeQueryOptions: {
+      resolve: (_root, args, _ctx, _info, resolveNode) =>
+        namesNode(args.id) ? resolveNode(args.id) : null,
+    },
+    nodesQueryOptions: {
+      resolve: async (_root, args, ctx, _info, resolveNodes) => {
+        const max = ctx.maxNodeIds;
+        if (args.ids.length > max) {
+          throw badInput('ids', `"ids" may name at most ${max} nodes.`);
+        }
+        const all = args.ids;
+        // Pothos' resolveNodes reads args.ids itself (it ignores its argument).
+        args.ids = all.filter(namesNode);
+        const found = await resolveNodes(args.ids);
+        return all.map((id) => (namesNode(id) ? found.shift() : null));
+      },
+    },
   },
 });
 

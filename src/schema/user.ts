@@ -175,6 +175,7 @@ builder.mutationFields((t) => ({
         await ctx.limits.failedLogIn(args.input.email, ctx.clientIp);
         throw badInput(undefined, 'Wrong email or password.');
       }
+      await ctx.limits.succeededLogIn(args.input.email, ctx.clientIp);
       return signedIn(ctx, user.id, user.tokenVersion);
     },
   }),

@@ -1,6 +1,7 @@
 // The Yoga plugins that guard the endpoint on every transport (HTTP, SSE and,
-// through yoga.getEnveloped in socket.ts, graphql-ws): query shape limits, CSRF,
-// introspection, and the per-user mutation budget.
+// through yoga.getEnveloped in socket.ts, graphql-ws): query shape limits and
+// costs, response size, input strings, CSRF, introspection, SSE subscription
+// caps, and the per-user mutation budget.
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import {
   type ExecutionResult,
@@ -11,13 +12,21 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
 import type { Context } from '../context.js';
+import { inputGuard } from './input-guard.js';
+import { operationCost } from './operation-cost.js';
 import { queryLimits } from './query-limits.js';
+import { responseSize } from './response-size.js';
+import { sseLimits } from './sse-limits.js';
 
 export function guards(config: Config): Plugin[] {
   const tools = developerTools(config);
   const plugins: Plugin[] = [
     ...queryLimits(config, { blockSuggestions: !tools.introspection }),
+    operationCost(config),
+    inputGuard(),
+    responseSize(config.MAX_RESPONSE_BYTES),
     csrfPrevention(),
+    sseLimits(),
     mutationBudget(),
   ];
   if (!tools.introspection) plugins.push(hideSchema());

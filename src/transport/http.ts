@@ -1,10 +1,13 @@
-// The HTTP front door: a request id on every request, /metrics, the body-size
-// limit, then Yoga (GraphQL over HTTP and SSE, GraphiQL, /health, /ready).
+// The HTTP front door: timeouts and connection caps, a request id on every
+// request, /metrics, the body-size limit, then Yoga (GraphQL over HTTP and SSE,
+// GraphiQL, /health, /ready).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import type { ClientIp, Trust } from './client-ip.js';
+import { capConnections } from './connection-caps.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -15,9 +18,30 @@ export function createHttpServer(options: {
   /** Where every request that is not answered here goes. */
   yoga: Handler;
   requestIds: WeakMap<IncomingMessage, string>;
+  clientIp: ClientIp;
+  trust: Trust;
 }): Server {
   const { config, metrics, logger, requestIds } = options;
-  return createServer(async (req, res) => {
+  const requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  const server = createServer(
+    {
+      // Node's defaults (300 s for a request, no cap on connections) let slow
+      // senders hold descriptors for minutes; these are a public endpoint's.
+      requestTimeout,
+      headersTimeout: requestTimeout
+        ? Math.min(config.HTTP_HEADERS_TIMEOUT_MS, requestTimeout)
+        : config.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      // How often those timeouts are checked (Node's default, 30 s, would let a
+      // 10 s limit run for 40).
+      connectionsCheckingInterval: 1_000,
+    },
+    handle,
+  );
+  capConnections(server, { config, metrics, trust: options.trust });
+  return server;
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
     requestIds.set(req, requestId);
@@ -25,7 +49,13 @@ export function createHttpServer(options: {
     res.on('finish', () => {
       metrics.httpRequests.inc({ method: req.method ?? '', status: String(res.statusCode) });
       logger.debug(
-        { requestId, method: req.method, url: req.url?.split('?')[0], status: res.statusCode },
+        {
+          requestId,
+          clientIp: options.clientIp(req),
+          method: req.method,
+          url: req.url?.split('?')[0],
+          status: res.statusCode,
+        },
         'request',
       );
     });
@@ -41,7 +71,7 @@ export function createHttpServer(options: {
       return;
     }
     options.yoga(req, res);
-  });
+  }
 }
 
 /**

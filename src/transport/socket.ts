@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
-import { CloseCode, type ServerOptions } from 'graphql-ws';
+import { CloseCode, type ServerOptions, type SubscribePayload } from 'graphql-ws';
 import { type Extra, useServer } from 'graphql-ws/use/ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -15,6 +15,7 @@ import { viewerFromClaims } from '../auth/viewer.js';
 import type { Config } from '../config.js';
 import type { Services, SocketAuth } from '../context.js';
 import { rateLimited } from '../errors.js';
+import type { ClientIp } from './client-ip.js';
 
 /** What this file keeps per socket. */
 type SocketState = {
@@ -23,8 +24,8 @@ type SocketState = {
   auth?: SocketAuth;
   /** Undoes what onConnect set up: the session watcher. */
   release: Array<() => void>;
-  /** Subscription ids counted against the user's cap. */
-  counted: Set<string>;
+  /** Operations holding one of the user's subscription slots, with what gives it back. */
+  counted: Map<string, () => void>;
   /** Set by onClose, which can run while onConnect is still waiting. */
   closed: boolean;
 };
@@ -39,12 +40,12 @@ export function startSocketServer(options: {
   yoga: YogaServerInstance<any, any>;
   services: Services;
   config: Config;
+  clientIp: ClientIp;
 }) {
   const { yoga, services, config } = options;
   const { metrics } = services;
   // ws closes a connection that sends a larger frame with 1009 (message too big).
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
-  const perUser = new Map<number, number>();
 
   options.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
@@ -53,7 +54,7 @@ export function startSocketServer(options: {
       if (!originAllowed(request, config.ALLOWED_ORIGINS)) {
         return refuse(socket, 403, 'Forbidden');
       }
-      const ip = request.socket.remoteAddress ?? 'unknown';
+      const ip = options.clientIp(request);
       if (!(await services.limits.connection(ip).catch(() => true))) {
         metrics.rateLimited.inc({ limit: 'connection' });
         return refuse(socket, 429, 'Too Many Requests');
@@ -68,9 +69,9 @@ export function startSocketServer(options: {
     metrics.openSockets.inc();
     states.set(ws, {
       connectionId: randomUUID(),
-      clientIp: request.socket.remoteAddress ?? 'unknown',
+      clientIp: options.clientIp(request),
       release: [],
-      counted: new Set(),
+      counted: new Map(),
       closed: false,
     });
   });
@@ -97,8 +98,7 @@ export function startSocketServer(options: {
         const state = stateOf(ctx.extra.socket);
         state.closed = true;
         releaseAll(state);
-        const userId = state.auth?.viewer?.id;
-        if (userId) uncount(userId, state.counted.size);
+        for (const release of state.counted.values()) release();
         state.counted.clear();
       },
       onSubscribe: async (ctx, id, payload) => {
@@ -108,44 +108,29 @@ export function startSocketServer(options: {
           metrics.rateLimited.inc({ limit: refusal.limit });
           return [rateLimited(refusal.message)];
         }
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          req: ctx.extra.request,
-          socket: ctx.extra.socket,
-          params: payload,
-          socketAuth: state.auth ?? { viewer: null, clientIp: state.clientIp },
-        });
-        // A syntax error or a query limit (graphql-armor throws from parse and
-        // validate) fails this operation only, not the whole socket.
-        let document: DocumentNode;
+        // The slot is taken now, before anything is awaited, so that concurrent
+        // subscribes cannot all pass the check; it is given back if this one fails.
+        const userId = state.auth?.viewer?.id;
+        const slot = userId ? services.subscriptions.take(userId) : () => {};
+        if (!slot) {
+          metrics.rateLimited.inc({ limit: 'per-user' });
+          return [rateLimited('Too many subscriptions for this user.')];
+        }
         try {
-          document = parse(payload.query);
-          const errors = validate(schema, document);
-          if (errors.length) return errors;
+          const args = await operationArgs(ctx, state, payload);
+          // A socket closed meanwhile has released its slots already; keep none for it.
+          if (Array.isArray(args) || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) slot();
+          else state.counted.set(id, slot);
+          return args;
         } catch (error) {
-          if (error instanceof GraphQLError) return [error];
+          slot();
           throw error;
         }
-        const args = {
-          schema,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
-        const userId = state.auth?.viewer?.id;
-        // A socket closed meanwhile has released its slots already; count nothing for it.
-        if (userId && ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
-          perUser.set(userId, (perUser.get(userId) ?? 0) + 1);
-          state.counted.add(id);
-        }
-        return args;
       },
       onComplete: (ctx, id) => {
         const state = stateOf(ctx.extra.socket);
-        const userId = state.auth?.viewer?.id;
-        if (userId && state.counted.delete(id)) uncount(userId, 1);
+        state.counted.get(id)?.();
+        state.counted.delete(id);
       },
     },
     wss,
@@ -153,6 +138,41 @@ export function startSocketServer(options: {
     // answered by the next ping, which frees its subscriptions.
     config.WS_PING_INTERVAL_MS,
   );
+
+  /** The operation's execution arguments, or the errors that refuse it. */
+  async function operationArgs(
+    ctx: ConnectContext,
+    state: SocketState,
+    payload: SubscribePayload,
+  ): Promise<ExecutionArgs | readonly GraphQLError[]> {
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+      ...ctx,
+      req: ctx.extra.request,
+      socket: ctx.extra.socket,
+      params: payload,
+      socketAuth: state.auth ?? { viewer: null, clientIp: state.clientIp },
+    });
+    // A syntax error or a query limit (graphql-armor throws from parse and
+    // validate) fails this operation only, not the whole socket.
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query);
+      const errors = validate(schema, document);
+      if (errors.length) return errors;
+    } catch (error) {
+      if (error instanceof GraphQLError) return [error];
+      throw error;
+    }
+    return {
+      schema,
+      operationName: payload.operationName,
+      document,
+      variableValues: payload.variables,
+      contextValue: await contextFactory(),
+      rootValue: { execute, subscribe },
+    };
+  }
+
   // graphql-ws reports a socket's errors (a frame over the size limit, a protocol
   // violation) with console.error, outside the JSON logs. Its listener is
   // replaced by one that logs through pino and closes the same way; ws itself has
@@ -197,12 +217,6 @@ export function startSocketServer(options: {
     return true;
   }
 
-  function uncount(userId: number, n: number) {
-    const left = (perUser.get(userId) ?? 0) - n;
-    if (left > 0) perUser.set(userId, left);
-    else perUser.delete(userId);
-  }
-
   async function subscriptionRefusal(state: SocketState, open: number) {
     if (!(await services.limits.subscribe(state.connectionId))) {
       return { limit: 'subscribe', message: 'Too many subscribe messages; slow down.' };
@@ -210,10 +224,6 @@ export function startSocketServer(options: {
     // `open` already includes the one being started.
     if (open > config.MAX_SUBSCRIPTIONS_PER_CONNECTION) {
       return { limit: 'per-connection', message: 'Too many subscriptions on this connection.' };
-    }
-    const userId = state.auth?.viewer?.id;
-    if (userId && (perUser.get(userId) ?? 0) >= config.MAX_SUBSCRIPTIONS_PER_USER) {
-      return { limit: 'per-user', message: 'Too many subscriptions for this user.' };
     }
     return undefined;
   }

@@ -8,6 +8,7 @@ import { createContext, type Services, type SocketAuth } from '../context.js';
 import { createMaskError } from '../errors.js';
 import { yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
+import type { ClientIp } from './client-ip.js';
 import { guards } from './guards.js';
 
 /** What Node's HTTP server hands Yoga with each request (graphql-ws adds socketAuth). */
@@ -17,6 +18,7 @@ export function createYogaServer(options: {
   config: Config;
   services: Services;
   requestIds: WeakMap<IncomingMessage, string>;
+  clientIp: ClientIp;
   /** Whether the database and the pub/sub can be reached, for /ready. */
   ready(): Promise<boolean>;
 }) {
@@ -26,13 +28,15 @@ export function createYogaServer(options: {
     schema,
     logging: yogaLogger(logger),
     graphiql: developerTools(config).graphiql,
-    context: ({ request, req, socketAuth }) =>
-      createContext(services, {
+    context: ({ request, req, socketAuth }) => {
+      const clientIp = req ? options.clientIp(req) : undefined;
+      return createContext(services, {
         request,
         socketAuth,
-        clientIp: req?.socket.remoteAddress,
-        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined }),
-      }),
+        clientIp,
+        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined, clientIp }),
+      });
+    },
     maskedErrors: { maskError: createMaskError() },
     healthCheckEndpoint: '/health',
     plugins: [...guards(config), useReadinessCheck({ endpoint: '/ready', check: options.ready })],
