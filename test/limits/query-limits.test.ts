@@ -164,11 +164,36 @@ describe('query limits and HTTP', () => {
       await servesAnotherUser(url);
     });
 
-    // BUG (see report): graphql-armor's cost rule only multiplies by literal `first`/`last`.
-    it.fails('counts the cost of a page size passed as a variable', async () => {
-      const { url } = limits();
-      const result = await request(url, LimitsTestCostlyVariables, { first: 100 });
-      expect(result.errors?.[0]?.message).toMatch(/^Query Cost limit of 500 exceeded/);
+    // graphql-armor's rule only sees literal sizes; src/transport/operation-cost.ts
+    // counts the same query the same when its size comes in a variable.
+    it('counts the cost of a page size passed as a variable, over every transport', async () => {
+      const { url, wsUrl } = limits();
+      const expected = {
+        errors: [
+          {
+            message: 'Query Cost limit of 1000 exceeded, found 1625.',
+            extensions: { code: 'QUERY_TOO_COMPLEX' },
+          },
+        ],
+      };
+      expect(await request(url, LimitsTestCostlyVariables, { first: 100 })).toEqual(expected);
+      const sse = subscribeSse(url, LimitsTestCostlyVariables, { first: 100 });
+      expect(await sse.results.next('SSE result')).toEqual(expected);
+      sse.dispose();
+      expect(await wsRun(ws(wsUrl), LimitsTestCostlyVariables, { first: 100 })).toEqual({
+        kind: 'result',
+        result: expected,
+      });
+      // Within the cost, the same query runs; out of range, `first` is BAD_USER_INPUT.
+      expect(await request(url, LimitsTestCostlyVariables, { first: 10 })).toMatchObject({
+        data: { posts: { edges: expect.any(Array) } },
+      });
+      expect((await request(url, LimitsTestCostlyVariables, { first: 1000 })).errors).toEqual([
+        {
+          message: '"first" must be between 1 and 100.',
+          extensions: { code: 'BAD_USER_INPUT', field: 'first' },
+        },
+      ]);
       await servesAnotherUser(url);
     });
   });
