@@ -430,13 +430,14 @@ export async function postRaw(url: string, body: unknown, headers: Record<string
   };
 }
 
-/** Like `request`, but from another local IP address. */
+/** Like `request`, but from another local IP address (and with extra headers). */
 export function requestFrom<T, V>(
   ip: string,
   url: string,
   document: TypedDocumentNode<T, V>,
   variables?: V,
   token?: string,
+  headers: Record<string, string> = {},
 ): Promise<Result<T>> {
   const body = JSON.stringify({ query: print(document), variables });
   return new Promise((resolve, reject) => {
@@ -449,6 +450,7 @@ export function requestFrom<T, V>(
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
           ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
         },
       },
       (res) => {
@@ -462,6 +464,30 @@ export function requestFrom<T, V>(
     );
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * What the server answers a WebSocket upgrade from this local address with these
+ * headers: 'open' when it accepts (closed again at once), else the HTTP status.
+ */
+export function upgradeFrom(
+  ip: string,
+  wsUrl: string,
+  headers: Record<string, string> = {},
+): Promise<number | 'open'> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', { localAddress: ip, headers });
+    socket.once('open', () => {
+      socket.close();
+      resolve('open');
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      response.resume();
+      socket.terminate();
+    });
+    socket.once('error', reject);
   });
 }
 
