@@ -46,7 +46,13 @@ export type Service = {
   stop(): Promise<void>;
 };
 
-export async function startRedis(): Promise<Service> {
+/** A Redis that can also hang: its process stopped (SIGSTOP), connections left open. */
+export type RedisService = Service & {
+  freeze(): void;
+  thaw(): void;
+};
+
+export async function startRedis(): Promise<RedisService> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
@@ -69,7 +75,14 @@ export async function startRedis(): Promise<Service> {
     await exited;
   };
   await start();
-  return { url: `redis://127.0.0.1:${port}`, pause, resume: start, stop: pause };
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    pause,
+    resume: start,
+    stop: pause,
+    freeze: () => child?.kill('SIGSTOP'),
+    thaw: () => child?.kill('SIGCONT'),
+  };
 }
 
 export async function startPostgres(): Promise<Service> {
