@@ -97,7 +97,7 @@ describe('rate limits', () => {
       }
     });
 
-    it('RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: after 3 failures, a log-in to that account is RATE_LIMITED', async () => {
+    it('RATE_LOGIN_PER_ACCOUNT_PER_15_MINUTES: after 3 failures from an address, its log-ins to that account are RATE_LIMITED', async () => {
       const { url } = logins();
       const victim = await signUp(url, 'victim');
       const other = await signUp(url, 'other');
@@ -117,8 +117,13 @@ describe('rate limits', () => {
       });
       expect(refused.data).toBeNull();
       expect(refused.errors).toEqual(rateLimited('Too many failed log-ins; try again later.'));
-      // The victim's existing token still works, and another account logs in.
+      // The victim's existing token still works, the victim logs in from another
+      // address (test/limits/log-in-lockout.test.ts has the rest), and another account logs in.
       expect((await ok(url, LimitsTestMe, {}, victim.token)).me?.id).toBe(victim.id);
+      const elsewhere = await requestFrom(OTHER_IP, url, LogIn, {
+        input: { email: victim.email, password: 'correct horse' },
+      });
+      expect(elsewhere.data?.logIn.user.id).toBe(victim.id);
       const data = await ok(url, LogIn, {
         input: { email: other.email, password: 'correct horse' },
       });
