@@ -21,7 +21,12 @@ const schema = z.object({
   MAX_ALIASES: int(15),
   MAX_DIRECTIVES: int(10),
   MAX_TOKENS: int(1000),
-  MAX_COST: int(5000),
+  /**
+   * graphql-armor's weights, with page sizes and lists counted wherever they come
+   * from: a full page (100) of notifications with every field costs about 19,000,
+   * a page of 100 posts each with 100 comments about 800,000.
+   */
+  MAX_COST: int(30_000),
   /** Largest accepted HTTP request body and WebSocket message, in bytes. */
   MAX_BODY_BYTES: int(100_000),
   /** Most ids one `nodes(ids:)` may ask for. */
@@ -41,7 +46,8 @@ const schema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(30_000),
   HTTP_HEADERS_TIMEOUT_MS: int(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(5_000),
-  MAX_CONNECTIONS: int(10_000),
+  /** Keep it below the open-files limit (`ulimit -n`), less what the database and Redis use. */
+  MAX_CONNECTIONS: int(50_000),
   /** Open TCP connections per client address (proxies in TRUST_PROXY are exempt). */
   MAX_CONNECTIONS_PER_IP: int(100),
 
