@@ -14,6 +14,8 @@ export type TestServer = {
   wsUrl: string;
   /** Every log line the server wrote so far (JSON). */
   logs(): string[];
+  /** Its PostgreSQL database, in the "postgres" project; undefined on PGlite. */
+  databaseUrl?: string;
   stop(): Promise<void>;
 };
 
@@ -61,6 +63,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     url: `${url}/graphql`,
     wsUrl: `${url.replace(/^http/, 'ws')}/graphql`,
     logs: () => lines,
+    databaseUrl: config.DATABASE_URL,
     async stop() {
       await app.stop();
       for (const cleanup of cleanups.reverse()) await cleanup();
