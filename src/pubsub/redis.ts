@@ -5,10 +5,10 @@
 // A Redis that is down closes its connections, which ioredis sees; one that hangs
 // (a frozen process, a full network buffer) keeps them open and just never
 // answers. So every command and connect has a time limit, a watchdog pings both
-// connections, and while Redis does not answer nothing waits for it: publishes
-// fail at once (the notifications are stored), new subscriptions start without
-// waiting for their SUBSCRIBE, and when Redis answers again every live
-// subscription re-reads what it missed, as after a reconnect.
+// connections, and while Redis does not answer nothing waits long for it:
+// publishes wait at most the command timeout (the notifications are stored), new
+// subscriptions start without waiting for their SUBSCRIBE, and when Redis answers
+// again every live subscription re-reads what it missed, as after a reconnect.
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
 import type { Listener, PubSub, UserEvent } from './pubsub.js';
@@ -52,25 +52,6 @@ export function createRedisPubSub(options: {
     for (const listener of [...listeners]) listener({ type: 'resync' });
   };
 
-  // While the subscriber was disconnected, events were lost. ioredis re-subscribes
-  // its channels on reconnect; a PING answered after that proves the SUBSCRIBEs
-  // are done, so from then on nothing more is lost and every live subscription
-  // re-reads what it missed from the database.
-  let connectedBefore = false;
-  subscriber.on('ready', () => {
-    if (!connectedBefore) {
-      connectedBefore = true;
-      return;
-    }
-    subscriber.ping().then(
-      () => {
-        options.onReconnect?.();
-        resyncAll();
-      },
-      (error) => onError(error),
-    );
-  });
-
   const withinTimeout = <T>(promise: Promise<T>) =>
     new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
@@ -106,9 +87,33 @@ export function createRedisPubSub(options: {
   watchdog.unref();
   const healthy = () => answering && publisher.status === 'ready' && subscriber.status === 'ready';
 
+  // While the subscriber was disconnected, events were lost. ioredis re-subscribes
+  // its channels on reconnect; a PING answered after that proves the SUBSCRIBEs
+  // are done, so from then on nothing more is lost and every live subscription
+  // re-reads what it missed from the database.
+  let connectedBefore = false;
+  subscriber.on('ready', () => {
+    // A new connection answers; the resync below is the one for this reconnect.
+    answering = true;
+    if (!connectedBefore) {
+      connectedBefore = true;
+      return;
+    }
+    subscriber.ping().then(
+      () => {
+        options.onReconnect?.();
+        resyncAll();
+      },
+      (error) => onError(error),
+    );
+  });
+
   return {
     async publish(messages) {
-      if (!healthy()) throw new Error('Redis is not answering; not published');
+      // Sent even while Redis seems hung, and bounded by the command timeout: a
+      // PUBLISH that times out is still carried out when Redis answers again, and
+      // skipping it would lose the event for other instances' subscribers, which
+      // resync only when their own watchdog sees the hang.
       await Promise.all(messages.map(({ userId, event }) => redis.publish(channel(userId), event)));
     },
     async subscribe(userId, listener) {
