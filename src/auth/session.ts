@@ -41,7 +41,9 @@ export function createSessions(deps: {
         onEnd(reason);
       };
       const unsubscribe = await pubsub.subscribe(viewer.id, (event) => {
-        if (event.type !== 'revoked' || ended) return;
+        // After a resync (Redis reconnected, or answered a late SUBSCRIBE) a
+        // revocation may have been missed: the database is asked then too.
+        if ((event.type !== 'revoked' && event.type !== 'resync') || ended) return;
         // The event says "some tokens were revoked"; the database says whether this one was.
         // When it cannot be asked, the session ends: failing closed.
         isRevoked(prisma, viewer.id, viewer.tokenVersion).then(

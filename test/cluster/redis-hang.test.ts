@@ -3,7 +3,8 @@
 // notifications, new sockets connect; when Redis answers again, live
 // subscriptions receive what was created meanwhile.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWs, type WsConnection } from '../helpers/clients.js';
+import { graphql } from '../generated/gql.js';
+import { connectWs, ok, type WsConnection } from '../helpers/clients.js';
 import { NotificationAdded, UnreadCountChanged } from '../helpers/operations.js';
 import { eventually, within } from '../helpers/raw.js';
 import { startServer, type TestServer } from '../helpers/server.js';
@@ -12,6 +13,12 @@ import { comment, createPost, seedNotification, signUp } from '../helpers/users.
 
 const redisAvailable = hasBinary('redis-server');
 if (!redisAvailable && process.env.CI) throw new Error('CI needs redis-server');
+
+const HangTestLogOut = graphql(/* GraphQL */ `
+  mutation HangTestLogOut {
+    logOut
+  }
+`);
 
 let redis: RedisService;
 let server: TestServer;
@@ -82,5 +89,25 @@ describe.skipIf(!redisAvailable)('a hung Redis', () => {
     expect(await eventually(readyStatus, (s) => s === 200, 10_000)).toBe(200);
     await comment(server.url, commenter, post.id, 'after the freeze');
     expect((await live.results.next('after')).data?.notificationAdded?.peek).toBe('after the ...');
+  });
+
+  it('closes a socket opened while Redis hung whose token was revoked meanwhile (4403)', async () => {
+    const user = await signUp(server.url, 'revoked');
+    redis.freeze();
+    let socket: WsConnection;
+    try {
+      expect(await eventually(readyStatus, (s) => s === 503, 10_000)).toBe(503);
+      socket = connectWs(server.wsUrl, user.token);
+      sockets.push(socket);
+      await socket.subscribe(UnreadCountChanged).results.next('first count', 5_000);
+      // The revocation is stored; its event cannot be published while Redis hangs.
+      expect(await within(ok(server.url, HangTestLogOut, {}, user.token), 5_000, 'logOut')).toEqual(
+        { logOut: true },
+      );
+    } finally {
+      redis.thaw();
+    }
+    // Once Redis answers, the socket's session is checked again and closed.
+    expect(await within(socket.closed, 15_000, 'the revoked socket')).toBe(4403);
   });
 });
