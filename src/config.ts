@@ -1,4 +1,5 @@
 // Every environment variable the server reads, validated once, with its default.
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 const schema = z.object({
@@ -46,8 +47,8 @@ const schema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(30_000),
   HTTP_HEADERS_TIMEOUT_MS: int(10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(5_000),
-  /** Keep it below the open-files limit (`ulimit -n`), less what the database and Redis use. */
-  MAX_CONNECTIONS: int(50_000),
+  /** Default: 50,000, or less where the open-files limit is lower (see below). */
+  MAX_CONNECTIONS: int(defaultMaxConnections()),
   /** Open TCP connections per client address (proxies in TRUST_PROXY are exempt). */
   MAX_CONNECTIONS_PER_IP: int(100),
 
@@ -89,6 +90,22 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+/**
+ * Past the open-files limit (`ulimit -n`) Node cannot accept at all, and the
+ * database pool and Redis cannot reconnect either; so by default the cap stays
+ * 100 descriptors below the soft limit where Linux tells it.
+ */
+function defaultMaxConnections(): number {
+  try {
+    const limits = readFileSync('/proc/self/limits', 'utf8');
+    const soft = /^Max open files\s+(\d+)/m.exec(limits)?.[1];
+    if (soft) return Math.max(1, Math.min(50_000, Number(soft) - 100));
+  } catch {
+    // Not Linux: no limit to read.
+  }
+  return 50_000;
+}
 
 function int(fallback: number) {
   return z.coerce.number().int().min(0).default(fallback);

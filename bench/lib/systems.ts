@@ -90,6 +90,7 @@ export async function startSystem(
     RATE_CONNECTIONS_PER_IP_PER_MINUTE: '1000000000',
     RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE: '1000000000',
     MAX_CONNECTIONS_PER_IP: '1000000000',
+    MAX_CONNECTIONS: '1000000000',
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
