@@ -25,6 +25,14 @@ import { QUERY_TOO_COMPLEX } from './query-limits.js';
 const OBJECT_COST = 2;
 const SCALAR_COST = 1;
 const DEPTH_FACTOR = 1.5;
+/**
+ * Fields that can hold far more than a scalar's worth of data weigh more (armor
+ * counts every scalar as 1): a post's body holds up to 20,000 characters, a
+ * comment's text 5,000. Without this, fifteen aliased pages of 100 bodies cost
+ * what one page of 100 notifications does, and would be read into memory whole
+ * before the result size could be judged.
+ */
+const FIELD_COST: Record<string, number> = { body: 20, text: 5 };
 
 export function operationCost(config: Config): Plugin {
   const check = (args: ExecutionArgs, stop: (result: { errors: GraphQLError[] }) => void) => {
@@ -129,7 +137,9 @@ class Cost {
   private selection(node: SelectionNode, depth: number): number {
     if (node.kind === Kind.FIELD && node.name.value === '__schema') return 0;
     if (node.kind === Kind.FRAGMENT_SPREAD) return this.spread(node.name.value, depth);
-    if (!node.selectionSet) return SCALAR_COST;
+    if (!node.selectionSet) {
+      return node.kind === Kind.FIELD ? (FIELD_COST[node.name.value] ?? SCALAR_COST) : SCALAR_COST;
+    }
     let cost = OBJECT_COST;
     for (const child of node.selectionSet.selections) {
       cost += DEPTH_FACTOR * this.selection(child, depth + 1);

@@ -41,6 +41,46 @@ const ListsTestCreatePost = graphql(/* GraphQL */ `
   }
 `);
 
+const ListsTestManyPages = graphql(/* GraphQL */ `
+  query ListsTestManyPages($n: Int) {
+    a: posts(first: $n) {
+      edges {
+        node {
+          body
+        }
+      }
+    }
+    b: posts(first: $n) {
+      edges {
+        node {
+          body
+        }
+      }
+    }
+    c: posts(first: $n) {
+      edges {
+        node {
+          body
+        }
+      }
+    }
+    d: posts(first: $n) {
+      edges {
+        node {
+          body
+        }
+      }
+    }
+    e: posts(first: $n) {
+      edges {
+        node {
+          body
+        }
+      }
+    }
+  }
+`);
+
 const globalId = (typename: string, id: string) =>
   Buffer.from(`${typename}:${id}`).toString('base64');
 
@@ -105,6 +145,24 @@ describe('lists and result sizes', () => {
     });
     const two = await ok(url, ListsTestPostBodies, { ids: ids.slice(0, 2) });
     expect(two.nodes).toEqual([{ body: 'y'.repeat(20_000) }, { body: 'y'.repeat(20_000) }]);
+    await servesAnotherUser(url);
+  });
+
+  it('MAX_COST: pages of large fields weigh what they can hold, so aliased pages of bodies are refused before they are read', async () => {
+    const { url } = limits();
+    // Five pages of 100 bodies (up to 10 MB): 5 × 100 × (2 + 1.5 × (2 + 1.5 × (2 + 1.5 × 20))).
+    expect(await request(url, ListsTestManyPages, { n: 100 })).toEqual({
+      errors: [
+        {
+          message: 'Query Cost limit of 30000 exceeded, found 38500.',
+          extensions: { code: 'QUERY_TOO_COMPLEX' },
+        },
+      ],
+    });
+    // Smaller pages are within the cost (this server's 20,000-character posts may
+    // still make the result too large to answer, which is the other limit).
+    const smaller = await request(url, ListsTestManyPages, { n: 10 });
+    expect(smaller.errors?.[0]?.message ?? '').not.toMatch(/^Query Cost/);
     await servesAnotherUser(url);
   });
 
