@@ -102,7 +102,11 @@ describe('lists and result sizes', () => {
       author.token,
     );
     const ids = Array.from({ length: 6_000 }, () => post.createPost.id);
-    expect(await request(url, ListsTestPostBodies, { ids })).toEqual({ errors: [tooManyIds] });
+    // Forty at once, as the outside test sent them (each answered 120 MB before).
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => request(url, ListsTestPostBodies, { ids })),
+    );
+    for (const answer of answers) expect(answer).toEqual({ errors: [tooManyIds] });
     const sse = subscribeSse(url, ListsTestPostBodies, { ids });
     expect(await sse.results.next('SSE result')).toEqual({ errors: [tooManyIds] });
     sse.dispose();
