@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
+import { createOutbox } from '../src/delivery/outbox.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -83,6 +84,7 @@ function contextFor(viewerId?: number) {
     metrics: createMetrics(),
     logger: createLogger('silent'),
     notifier: { created: async () => {}, read: async () => {} },
+    outbox: createOutbox([]),
   };
   return {
     ...services,

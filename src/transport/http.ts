@@ -1,5 +1,6 @@
 // The HTTP front door: a request id on every request, /metrics, the body-size
-// limit, then Yoga (GraphQL over HTTP and SSE, GraphiQL, /health, /ready).
+// limit, /unsubscribe (one-click, from emails), then Yoga (GraphQL over HTTP and
+// SSE, GraphiQL, /health, /ready).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
@@ -14,6 +15,8 @@ export function createHttpServer(options: {
   logger: Logger;
   /** Where every request that is not answered here goes. */
   yoga: Handler;
+  /** `/unsubscribe?token=…` (src/delivery/unsubscribe.ts). */
+  unsubscribe: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   requestIds: WeakMap<IncomingMessage, string>;
 }): Server {
   const { config, metrics, logger, requestIds } = options;
@@ -38,6 +41,14 @@ export function createHttpServer(options: {
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ errors: [{ message: refusal.message }] }));
+      return;
+    }
+    if (req.url?.split('?')[0] === '/unsubscribe') {
+      await options.unsubscribe(req, res).catch((error) => {
+        logger.error({ err: error }, 'unsubscribe failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
       return;
     }
     options.yoga(req, res);
