@@ -1,8 +1,13 @@
 // What the delivery tests share: a server configured to mail a sink quickly, and
 // the operations that read deliveries, preferences and mutes.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
 import { graphql } from '../generated/gql.js';
 import { ok } from './clients.js';
 import { eventually } from './raw.js';
+import { createDatabase } from './server.js';
 import type { TestUser } from './users.js';
 
 /** Short windows, retries and leases, so the tests wait seconds, not minutes. */
@@ -105,4 +110,35 @@ export async function setPreference(
   enabled: boolean,
 ) {
   await ok(url, UpdatePreferences, { input: [{ kind, channel, enabled }] }, user.token);
+}
+
+/**
+ * A database that outlives one server, for restarts and for several instances:
+ * a PGlite folder, or a PostgreSQL database in the "postgres" test project.
+ * Returns the environment that points a server at it, and its cleanup.
+ */
+export async function sharedDatabase() {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  const adminUrl = inject('postgresUrl');
+  let env: Record<string, string>;
+  if (adminUrl) {
+    env = { DATABASE_URL: await createDatabase(adminUrl, cleanups) };
+  } else {
+    const dir = mkdtempSync(join(tmpdir(), 'notify-shared-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    env = { DATA_DIR: dir };
+  }
+  return {
+    env,
+    async drop() {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+}
+
+/** How many accepted messages carry each Message-ID. */
+export function copiesPerMessageId(mails: ReadonlyArray<{ messageId: string }>) {
+  const counts = new Map<string, number>();
+  for (const mail of mails) counts.set(mail.messageId, (counts.get(mail.messageId) ?? 0) + 1);
+  return counts;
 }
