@@ -38,7 +38,7 @@ function fileTransport(dir: string): MailTransport {
       const info = await transporter.sendMail(message);
       await mkdir(dir, { recursive: true });
       // Named after the Message-ID: a retry rewrites the same file.
-      const name = message.messageId.replace(/[^A-Za-z0-9.@-]/g, '');
+      const name = message.messageId.replace(/[^\w.@-]/g, '');
       await writeFile(join(dir, `${name}.eml`), info.message as Buffer);
     },
     close: () => transporter.close(),
