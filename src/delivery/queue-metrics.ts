@@ -15,9 +15,12 @@ export function registerQueueMetrics(metrics: Metrics, prisma: PrismaClient) {
   let reading: Promise<Awaited<ReturnType<typeof read>>> | undefined;
   // Both gauges are filled by one query per scrape.
   const rows = () => {
-    reading ??= Promise.resolve(read()).finally(() => {
-      reading = undefined;
-    });
+    // During a database outage the gauges are left out rather than failing the scrape.
+    reading ??= Promise.resolve(read())
+      .catch(() => [])
+      .finally(() => {
+        reading = undefined;
+      });
     return reading;
   };
   new Gauge({

@@ -79,9 +79,15 @@ export type Lease = { token: string; deliveries: Claimed[] };
  * counting the attempt now (so one that crashes the process still counts).
  * SKIP LOCKED lets several instances claim side by side without waiting; the
  * lease makes work of a process that died claimable again once it expires.
- * Claiming a digest closes its window.
+ * Claiming a digest closes its window. Only the channels this instance has
+ * configured: another instance (or a later start) with that channel takes the rest.
  */
-export async function claim(prisma: PrismaClient, limit: number, leaseMs: number): Promise<Lease> {
+export async function claim(
+  prisma: PrismaClient,
+  channels: NotificationChannel[],
+  limit: number,
+  leaseMs: number,
+): Promise<Lease> {
   const token = randomUUID();
   const deliveries = await prisma.$queryRaw<Claimed[]>`
     UPDATE "Delivery" d
@@ -91,6 +97,7 @@ export async function claim(prisma: PrismaClient, limit: number, leaseMs: number
     WHERE d."id" IN (
       SELECT "id" FROM "Delivery"
       WHERE "status" = 'PENDING' AND "runAt" <= now()
+        AND "channel"::text = ANY(${channels}::text[])
         AND ("leasedUntil" IS NULL OR "leasedUntil" < now())
       ORDER BY "runAt"
       LIMIT ${limit}

@@ -16,6 +16,8 @@ import type { Channel, Claimed, Failure } from './channel.js';
 import { claim, finish, type Outcome } from './queue.js';
 
 const BATCH = 20;
+/** How long stop() waits for attempts in flight; unfinished ones are retaken after their lease. */
+const STOP_GRACE_MS = 5_000;
 
 export type WorkerOptions = {
   prisma: PrismaClient;
@@ -39,6 +41,7 @@ export type Worker = {
 export function createWorker(options: WorkerOptions): Worker {
   const { prisma, logger, metrics } = options;
   const byChannel = new Map(options.channels.map((c) => [c.channel, c]));
+  const channels = [...byChannel.keys()];
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
@@ -48,9 +51,7 @@ export function createWorker(options: WorkerOptions): Worker {
     const channel = byChannel.get(delivery.channel as Channel['channel']);
     const labels = { channel: delivery.channel };
     let outcome: Outcome;
-    if (!channel) {
-      outcome = { status: 'FAILED', error: 'channel not configured' };
-    } else if (delivery.attempts > options.maxAttempts) {
+    if (!channel || delivery.attempts > options.maxAttempts) {
       // Its last attempt was claimed by a process that died before recording it.
       outcome = { status: 'FAILED', error: 'interrupted' };
     } else {
@@ -100,7 +101,7 @@ export function createWorker(options: WorkerOptions): Worker {
   /** Claims and attempts batches until nothing is due. */
   async function drain() {
     while (!stopped) {
-      const { token, deliveries } = await claim(prisma, BATCH, options.leaseMs);
+      const { token, deliveries } = await claim(prisma, channels, BATCH, options.leaseMs);
       await Promise.all(deliveries.map((d) => attempt(token, d)));
       if (deliveries.length < BATCH) return;
     }
@@ -125,6 +126,8 @@ export function createWorker(options: WorkerOptions): Worker {
 
   return {
     start() {
+      // Nothing to send with (no SMTP_URL): leave the queue to instances that can.
+      if (channels.length === 0) return;
       stopped = false;
       run();
     },
@@ -135,7 +138,14 @@ export function createWorker(options: WorkerOptions): Worker {
     async stop() {
       stopped = true;
       clearTimeout(timer);
-      await running;
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        running,
+        new Promise((resolve) => {
+          grace = setTimeout(resolve, STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
     },
   };
 }
