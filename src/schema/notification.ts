@@ -95,8 +95,9 @@ builder.mutationFields((t) => ({
     description: "Marks all of the viewer's notifications read; returns how many changed.",
     resolve: async (_root, _args, ctx) => {
       const recipientId = viewerId(ctx);
+      // Hidden ones (IN_APP off) are not the viewer's to count.
       const { count } = await ctx.prisma.notification.updateMany({
-        where: { recipientId, read: false },
+        where: { recipientId, read: false, hidden: false },
         data: { read: true },
       });
       if (count > 0) await ctx.notifier.read(recipientId);

@@ -180,6 +180,27 @@ describe('EMAIL off', () => {
   });
 });
 
+describe('a change of preference', () => {
+  it('neither cancels nor hides what was created before it', async () => {
+    const user = await signUp(server.url, 'late');
+    const followed = await signUp(server.url, 'followed');
+    await follow(server.url, user, followed);
+    await createPost(server.url, followed, 'Already queued');
+    // The digest window is still open when EMAIL goes off: that digest is still sent,
+    // and a post made after the change joins no digest.
+    await setPreference(server.url, user, 'NEW_POST_BY_FOLLOWED', 'EMAIL', false);
+    await setPreference(server.url, user, 'NEW_POST_BY_FOLLOWED', 'IN_APP', false);
+    await createPost(server.url, followed, 'After the change');
+    const digest = await sink.take((m) => m.to === user.email, 'the digest queued before');
+    expect(digest.subject).toBe('1 new post from people you follow');
+    expect(digest.text).toContain('Already qu...');
+    const peeks = (await listed(user)).map((n) => n.peek);
+    expect(peeks).toEqual(['Already qu...']);
+    const list = await settledDeliveries(server.url, user);
+    expect(list.map((n) => n.deliveries.map((d) => d.status))).toEqual([['SENT']]);
+  });
+});
+
 describe('muting a post', () => {
   it('stops everything about it on every channel until unmuted', async () => {
     const user = await signUp(server.url, 'muter');
