@@ -84,6 +84,8 @@ describe('one-click unsubscribe', () => {
       const response = await oneClick(`${base}/unsubscribe?token=${encodeURIComponent(altered)}`);
       expect(response.status, altered).toBe(400);
     }
+    const noBody = await fetch(url, { method: 'POST' });
+    expect(noBody.status).toBe(400);
     let prefs = await ok(server.url, Preferences, {}, author.token);
     expect(prefs.notificationPreferences).toContainEqual({
       kind: 'COMMENT_ON_POST',

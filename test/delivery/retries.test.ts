@@ -134,5 +134,5 @@ describe('a mail server that is down', () => {
     } finally {
       await down.stop();
     }
-  });
+  }, 120_000); // it starts a server of its own
 });
