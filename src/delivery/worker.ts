@@ -48,10 +48,11 @@ export function createWorker(options: WorkerOptions): Worker {
   let stopped = true;
 
   async function attempt(token: string, delivery: Claimed) {
-    const channel = byChannel.get(delivery.channel as Channel['channel']);
+    // Only this instance's channels are claimed, so it is there.
+    const channel = byChannel.get(delivery.channel as Channel['channel']) as Channel;
     const labels = { channel: delivery.channel };
     let outcome: Outcome;
-    if (!channel || delivery.attempts > options.maxAttempts) {
+    if (delivery.attempts > options.maxAttempts) {
       // Its last attempt was claimed by a process that died before recording it.
       outcome = { status: 'FAILED', error: 'interrupted' };
     } else {
@@ -102,7 +103,13 @@ export function createWorker(options: WorkerOptions): Worker {
   async function drain() {
     while (!stopped) {
       const { token, deliveries } = await claim(prisma, channels, BATCH, options.leaseMs);
-      await Promise.all(deliveries.map((d) => attempt(token, d)));
+      // Settled, not all: one outcome that cannot be recorded (the database went
+      // away) must not leave the others running unawaited. Its lease runs out and
+      // the delivery is retaken.
+      const results = await Promise.allSettled(deliveries.map((d) => attempt(token, d)));
+      for (const result of results) {
+        if (result.status === 'rejected') logger.error({ err: result.reason }, 'delivery worker');
+      }
       if (deliveries.length < BATCH) return;
     }
   }
