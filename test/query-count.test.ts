@@ -148,6 +148,23 @@ describe('query plans', () => {
     expect(operations).toEqual(['Notification.findMany']);
   });
 
+  it("loads a viewer's notifications with their deliveries in one operation", async () => {
+    const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    const data = await run(
+      /* GraphQL */ `
+        {
+          notifications(first: 20) {
+            edges { node { message deliveries { channel status attempts lastError } } }
+          }
+        }
+      `,
+      viewer.id,
+    );
+    const edges = (data as { notifications: { edges: unknown[] } }).notifications.edges;
+    expect(edges).toHaveLength(5);
+    expect(operations).toEqual(['Notification.findMany']);
+  });
+
   it('replays a subscription with its selection in one operation per page', async () => {
     const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
     const oldest = await db.prisma.notification.findFirstOrThrow({
