@@ -57,7 +57,19 @@ describe.skipIf(!inject('postgresUrl'))('several instances', () => {
           expect(n.deliveries).toEqual([expect.objectContaining({ status: 'SENT', attempts: 1 })]);
         }
       }
-      expect(sink.accepted()).toHaveLength(18);
+
+      // A digest window fed from both instances: one email with both posts.
+      const reader = await signUp(b.url, 'reader');
+      const [first, second] = authors as [TestUser, TestUser];
+      await follow(a.url, reader, first);
+      await follow(b.url, reader, second);
+      await createPost(a.url, first, 'News from a');
+      await createPost(b.url, second, 'News from b');
+      const digest = await sink.take((m) => m.to === reader.email, 'the digest');
+      expect(digest.subject).toBe('2 new posts from people you follow');
+      await settledDeliveries(b.url, reader);
+
+      expect(sink.accepted()).toHaveLength(19);
       expect(new Set(copiesPerMessageId(sink.accepted()).values())).toEqual(new Set([1]));
     },
     SLOW,
