@@ -1,6 +1,9 @@
 // `npm run bench [-- --quick] [--systems=this,floor] [--scenarios=steady,idle]
 //  [--subscribers=N] [--rates=100,200] [--step-seconds=S] [--followers=N,M]
-//  [--connections=N] [--idle-seconds=S] [--fanout-timeout=S] [--profile]`
+//  [--connections=N] [--idle-seconds=S] [--fanout-timeout=S] [--profile] [--email]`
+//
+// --email: this server also emails every notification (digests of new posts
+// every 2 s) to an SMTP sink that accepts everything; each run logs how many.
 //
 // Starts one PostgreSQL and one Redis, then for every scenario, size and system:
 // fresh data, a fresh server process, a fresh load generator process, and the
@@ -15,6 +18,7 @@ import { applyMigrations } from '../src/db/migrate.js';
 import { startPostgres, startRedis } from '../test/helpers/services.js';
 import type { Job, Snapshot, ToLoadgen, ToRunner } from './lib/io.js';
 import { cpuMs, treeCpuMs } from './lib/proc.js';
+import { type CountingSink, startCountingSink } from './lib/smtp-sink.js';
 import { sleep } from './lib/stats.js';
 import {
   ROOT,
@@ -138,6 +142,12 @@ async function main() {
 
   const postgres = await startPostgres();
   const redisService = await startRedis();
+  const sink: CountingSink | undefined = flags.options.email
+    ? await startCountingSink()
+    : undefined;
+  const emailEnv = sink
+    ? { SMTP_URL: sink.url, EMAIL_DIGEST_SECONDS: '2', PUBLIC_URL: 'http://bench.test' }
+    : undefined;
   const records: RunRecord[] = [];
   let machine: RunResult['machine'] | undefined;
   const profileDir = flags.options.profile
@@ -183,7 +193,9 @@ async function main() {
             if (profileDir && system === 'this') mkdirSync(profileDir, { recursive: true });
             server = await startSystem(system, services, {
               cpuProfileDir: system === 'this' ? profileDir : undefined,
+              env: system === 'this' ? emailEnv : undefined,
             });
+            sink?.take();
             const job: Job = {
               scenario: name,
               target: { system, url: server.url, jwtSecret: JWT_SECRET },
@@ -192,6 +204,11 @@ async function main() {
             };
             const outcome = await runLoadgen(job, server, pids, scenario.timeoutMs(params));
             Object.assign(record, outcome);
+            if (sink && system === 'this') {
+              const line = `emails accepted by the sink during the run: ${sink.take()}`;
+              record.logs.push(line);
+              log(`  ${system}: ${line}`);
+            }
             if (!server.alive())
               record.error = `server exited during the run:\n${server.output().slice(-2_000)}`;
             if (outcome.error) log(`  ${system}: FAILED ${outcome.error.split('\n')[0]}`);
@@ -207,6 +224,7 @@ async function main() {
     redis.disconnect();
     await db.end();
   } finally {
+    await sink?.close();
     await redisService.stop();
     await postgres.stop();
   }

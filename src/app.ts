@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import type { Services } from './context.js';
 import { openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
+import { createDelivery } from './delivery/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createNotifier } from './notifications/notifier.js';
@@ -69,13 +70,14 @@ export async function createApp(
     : undefined;
   limitsRedis?.on('error', onRedisError);
 
+  const secret = config.JWT_SECRET ?? persistentSecret(config.DATA_DIR);
+  // Email now, Web Push and webhooks next: recorded with the notifications (the
+  // outbox), sent after the commit by a worker in this process.
+  const delivery = createDelivery({ config, prisma: db.prisma, secret, logger, metrics });
   const services: Services = {
     prisma: db.prisma,
     pubsub,
-    tokens: createTokenService(
-      config.JWT_SECRET ?? persistentSecret(config.DATA_DIR),
-      config.TOKEN_TTL_MINUTES,
-    ),
+    tokens: createTokenService(secret, config.TOKEN_TTL_MINUTES),
     sessions: createSessions({
       prisma: db.prisma,
       pubsub,
@@ -85,7 +87,8 @@ export async function createApp(
     subscriptions: createSubscriptionBudget(config.MAX_SUBSCRIPTIONS_PER_USER),
     maxNodeIds: config.MAX_NODE_IDS,
     notificationReader: createNotificationReader(db.prisma, PAGE),
-    notifier: createNotifier({ pubsub, metrics, logger }),
+    notifier: createNotifier({ pubsub, metrics, logger, delivery }),
+    outbox: delivery.outbox,
     metrics,
     logger,
   };
@@ -117,6 +120,7 @@ export async function createApp(
     requestIds,
     clientIp,
     trust,
+    unsubscribe: delivery.handleUnsubscribe,
   });
   const sockets = startSocketServer({ httpServer, yoga, services, config, clientIp });
 
@@ -128,7 +132,9 @@ export async function createApp(
       });
       const { port } = httpServer.address() as AddressInfo;
       const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-      return `http://${host}:${port}`;
+      const url = `http://${host}:${port}`;
+      delivery.start(url);
+      return url;
     },
     async stop() {
       const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
@@ -139,6 +145,9 @@ export async function createApp(
       const grace = setTimeout(() => httpServer.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(grace);
+      // Attempts in flight are recorded before the database closes; anything
+      // unsent stays PENDING for the next start (or another instance).
+      await delivery.stop();
       await pubsub.close();
       limitsRedis?.disconnect();
       await db.close();

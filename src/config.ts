@@ -84,6 +84,20 @@ const schema = z.object({
         .filter(Boolean),
     ),
 
+  // Delivery beyond the open app (src/delivery/).
+  /** smtp://[user:pass@]host:port or smtps://…; `file:` writes .eml files (development). Unset: no email. */
+  SMTP_URL: z.string().url().optional(),
+  MAIL_FROM: z.string().default('Notifications <notifications@localhost>'),
+  /** Base of the links in messages; default http://localhost:<PORT>. */
+  PUBLIC_URL: z.string().url().optional(),
+  EMAIL_DIGEST_SECONDS: z.coerce.number().positive().default(900),
+  DELIVERY_RETRY_BASE_MS: z.coerce.number().positive().default(10_000),
+  DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(8),
+  /** How often the worker looks for due deliveries besides being woken after a commit. */
+  DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
+  /** How long a claimed delivery stays with its worker; a dead worker's work is retaken after it. */
+  DELIVERY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+
   /** GraphiQL, introspection and field suggestions; default: on except in production. */
   GRAPHIQL: flag(),
   INTROSPECTION: flag(),
@@ -133,6 +147,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.DATABASE_URL && !parsed.data.JWT_SECRET) {
     // Several instances on one database must share the key, so none may invent its own.
     throw new Error('Invalid configuration:\n  JWT_SECRET: required when DATABASE_URL is set');
+  }
+  if (parsed.data.SMTP_URL?.startsWith('file:') && parsed.data.NODE_ENV === 'production') {
+    // The development mailbox must never quietly swallow production mail.
+    throw new Error('Invalid configuration:\n  SMTP_URL: file: is for development only');
   }
   return parsed.data;
 }

@@ -2,6 +2,7 @@
 import type { Sessions } from './auth/session.js';
 import { bearerToken, type TokenService } from './auth/tokens.js';
 import { type Viewer, viewerFromClaims } from './auth/viewer.js';
+import type { Outbox } from './delivery/outbox.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -26,6 +27,8 @@ export type Services = {
   notificationReader: NotificationReader;
   /** After commit: publishes what a mutation stored. */
   notifier: Notifier;
+  /** In the transaction: records a new notification's email (push, webhook) deliveries. */
+  outbox: Outbox;
   metrics: Metrics;
   logger: Logger;
 };

@@ -50,6 +50,26 @@ export function createMetrics() {
       help: 'Times the pub/sub transport came back after a disconnection.',
       registers,
     }),
+    // Delivery beyond the open app; queue depth and age are read from the database
+    // at scrape time (src/delivery/queue-metrics.ts).
+    deliveriesAttempted: new Counter({
+      name: 'deliveries_attempted_total',
+      help: 'Delivery attempts made (email, push, webhook), by channel.',
+      labelNames: ['channel'] as const,
+      registers,
+    }),
+    deliveriesSent: new Counter({
+      name: 'deliveries_sent_total',
+      help: 'Deliveries accepted by the far end, by channel.',
+      labelNames: ['channel'] as const,
+      registers,
+    }),
+    deliveriesFailed: new Counter({
+      name: 'deliveries_failed_total',
+      help: 'Deliveries given up for good (last attempt, or a permanent refusal), by channel.',
+      labelNames: ['channel'] as const,
+      registers,
+    }),
     rateLimited: new Counter({
       name: 'rate_limited_total',
       help: 'Requests refused by a rate limit or a concurrency cap, by limit.',

@@ -7,6 +7,10 @@ import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/context.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
+import { createEmailChannel } from '../src/delivery/channels/email.js';
+import { createMailTransport } from '../src/delivery/email/transport.js';
+import { createOutbox } from '../src/delivery/outbox.js';
+import { createUnsubscribeTokens } from '../src/delivery/unsubscribe.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -73,7 +77,7 @@ afterAll(async () => {
   await db?.close();
 });
 
-function contextFor(viewerId?: number) {
+function contextFor(viewerId?: number, outbox = createOutbox([])) {
   const services: Services = {
     prisma,
     pubsub: createInProcessPubSub(),
@@ -86,6 +90,7 @@ function contextFor(viewerId?: number) {
     metrics: createMetrics(),
     logger: createLogger('silent'),
     notifier: { created: async () => {}, read: async () => {} },
+    outbox,
   };
   return {
     ...services,
@@ -146,6 +151,23 @@ describe('query plans', () => {
     expect(operations).toEqual(['Notification.findMany']);
   });
 
+  it("loads a viewer's notifications with their deliveries in one operation", async () => {
+    const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
+    const data = await run(
+      /* GraphQL */ `
+        {
+          notifications(first: 20) {
+            edges { node { message deliveries { channel status attempts lastError } } }
+          }
+        }
+      `,
+      viewer.id,
+    );
+    const edges = (data as { notifications: { edges: unknown[] } }).notifications.edges;
+    expect(edges).toHaveLength(5);
+    expect(operations).toEqual(['Notification.findMany']);
+  });
+
   it('replays a subscription with its selection in one operation per page', async () => {
     const viewer = await db.prisma.user.findFirstOrThrow({ orderBy: { id: 'asc' } });
     const oldest = await db.prisma.notification.findFirstOrThrow({
@@ -172,5 +194,65 @@ describe('query plans', () => {
     await stream.return?.(undefined);
     expect(received).toHaveLength(4);
     expect(operations).toEqual(['Notification.findMany']);
+  });
+});
+
+describe('fan-out writes', () => {
+  /** An author with `n` new followers, each with EMAIL and IN_APP on. */
+  async function authorWithFollowers(n: number) {
+    const make = (tag: string) =>
+      db.prisma.user.create({
+        data: {
+          email: `${tag}@example.com`,
+          emailKey: `${tag}@example.com`,
+          username: tag,
+          usernameKey: tag,
+          passwordHash: 'not used here',
+        },
+      });
+    const author = await make(`a_${randomUUID().slice(0, 8)}`);
+    for (let i = 0; i < n; i++) {
+      const follower = await make(`f_${randomUUID().slice(0, 8)}`);
+      await db.prisma.follow.create({ data: { followerId: follower.id, followingId: author.id } });
+    }
+    return author;
+  }
+
+  it("records a new post's notifications and email digests in the same statements for 3 or 60 followers", async () => {
+    const email = createEmailChannel({
+      prisma,
+      transport: createMailTransport('file:', 'memory://unused'),
+      unsubscribe: createUnsubscribeTokens('x'.repeat(32)),
+      secret: 'x'.repeat(32),
+      from: 'n@localhost',
+      digestSeconds: 900,
+      publicUrl: () => 'http://localhost',
+    });
+    const plans: string[][] = [];
+    for (const followers of [3, 60]) {
+      const author = await authorWithFollowers(followers);
+      operations = [];
+      const result = await execute({
+        schema,
+        document: parse('mutation { createPost(input: { title: "Fan", body: "out" }) { id } }'),
+        contextValue: contextFor(author.id, createOutbox([email])),
+      });
+      expect(result.errors).toBeUndefined();
+      plans.push(operations);
+      const digests = await db.prisma.delivery.count({
+        where: { items: { some: { notification: { actorId: author.id } } } },
+      });
+      expect(digests).toBe(followers);
+    }
+    // The lock, the notifications (preferences and mutes joined in), the digests.
+    expect(plans[0]).toEqual([
+      'Post.create',
+      'User.findUniqueOrThrow',
+      'raw.$executeRaw',
+      'raw.$queryRaw',
+      'raw.$executeRaw',
+      'Post.findUniqueOrThrow',
+    ]);
+    expect(plans[1]).toEqual(plans[0]);
   });
 });

@@ -65,7 +65,7 @@ export type RunningSystem = {
 export async function startSystem(
   name: SystemName,
   services: Services,
-  options: { cpuProfileDir?: string } = {},
+  options: { cpuProfileDir?: string; env?: Record<string, string> } = {},
 ): Promise<RunningSystem> {
   // The peers are TypeScript run through tsx; this server runs its compiled build,
   // and Node strips the probe's types itself.
@@ -91,6 +91,7 @@ export async function startSystem(
     RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE: '1000000000',
     MAX_CONNECTIONS_PER_IP: '1000000000',
     MAX_CONNECTIONS: '1000000000',
+    ...options.env,
   });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -1,6 +1,7 @@
 // The one seam after commit. Whatever a mutation stored, it hands here once its
-// transaction has committed; the notifier publishes it to live subscribers (and is
-// where the delivery channels hang). Resolvers never publish themselves.
+// transaction has committed; the notifier publishes it to live subscribers and
+// wakes the delivery worker (whose work the same transaction recorded, see
+// src/delivery/outbox.ts). Resolvers never publish or send themselves.
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { PubSub } from '../pubsub/pubsub.js';
@@ -13,7 +14,12 @@ export type Notifier = {
   read(userId: number): Promise<void>;
 };
 
-export function createNotifier(deps: { pubsub: PubSub; metrics: Metrics; logger: Logger }) {
+export function createNotifier(deps: {
+  pubsub: PubSub;
+  metrics: Metrics;
+  logger: Logger;
+  delivery?: { wake(): void };
+}) {
   const { pubsub, metrics, logger } = deps;
   // A failed publish must not fail a committed mutation: the notification is
   // stored, and a subscriber's next read (or resync after a reconnect) delivers it.
@@ -22,14 +28,18 @@ export function createNotifier(deps: { pubsub: PubSub; metrics: Metrics; logger:
     async created(created) {
       if (created.length === 0) return;
       metrics.notificationsCreated.inc(created.length);
+      // IN_APP off (hidden): stored for the other channels, shown to no subscriber.
+      const shown = created.filter((c) => !c.hidden);
       await pubsub
         .publish(
-          created.map(({ id, recipientId }) => ({
+          shown.map(({ id, recipientId }) => ({
             userId: recipientId,
             event: { type: 'notification', id },
           })),
         )
-        .then(() => metrics.notificationsPublished.inc(created.length), failed);
+        .then(() => metrics.notificationsPublished.inc(shown.length), failed);
+      // After the live push, never before it: email work does not delay it.
+      deps.delivery?.wake();
     },
     async read(userId) {
       await pubsub.publish([{ userId, event: { type: 'read' } }]).catch(failed);

@@ -35,7 +35,7 @@ export function createNotificationReader(prisma: PrismaClient, page: number): No
         only.resolve(
           await prisma.notification.findMany({
             ...selection,
-            where: { recipientId: only.recipientId, id: { gt: only.after } },
+            where: { recipientId: only.recipientId, id: { gt: only.after }, hidden: false },
             orderBy: { id: 'asc' },
             take: page,
           }),
@@ -48,7 +48,7 @@ export function createNotificationReader(prisma: PrismaClient, page: number): No
           AS wanted("recipientId", "after")
         CROSS JOIN LATERAL (
           SELECT "id" FROM "Notification"
-          WHERE "recipientId" = wanted."recipientId" AND "id" > wanted."after"
+          WHERE "recipientId" = wanted."recipientId" AND "id" > wanted."after" AND NOT "hidden"
           ORDER BY "id" LIMIT ${page}
         ) AS n`;
       const rows = ids.length

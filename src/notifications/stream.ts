@@ -92,7 +92,7 @@ export function unreadCountStream(options: Common): AsyncIterable<number> {
     let sent: number | undefined;
     const count = rerunning(async () => {
       const n = await prisma.notification.count({
-        where: { recipientId: viewerId, read: false },
+        where: { recipientId: viewerId, read: false, hidden: false },
       });
       if (n !== sent) {
         sent = n;

@@ -43,7 +43,7 @@ builder.mutationFields((t) => ({
         if (!post) throw notFound('Post');
         const comment = await tx.comment.create({ data: { text: input.text, postId, authorId } });
         const cause = { actorId: authorId, postId, commentId: comment.id, text: comment.text };
-        return { comment, created: await notify(tx, 'COMMENT_ON_POST', cause) };
+        return { comment, created: await notify(tx, 'COMMENT_ON_POST', cause, ctx.outbox) };
       });
       await ctx.notifier.created(created);
       return ctx.prisma.comment.findUniqueOrThrow({ ...query, where: { id: comment.id } });

@@ -4,5 +4,6 @@ import './user.js';
 import './post.js';
 import './comment.js';
 import './notification.js';
+import './delivery.js';
 
 export const schema = builder.toSchema({ sortSchema: false });

@@ -9,7 +9,7 @@ import { notificationStream, unreadCountStream } from '../notifications/stream.j
 import { checkPage, decodeId } from './args.js';
 import { builder, viewerId } from './builder.js';
 
-const NotificationKind = builder.enumType('NotificationKind', {
+export const NotificationKind = builder.enumType('NotificationKind', {
   values: Object.fromEntries(
     Object.entries(kinds).map(([kind, rule]) => [kind, { description: rule.description }]),
   ) as Record<keyof typeof kinds, { description: string }>,
@@ -54,7 +54,7 @@ builder.queryFields((t) => ({
       checkPage(args);
       return ctx.prisma.notification.findMany({
         ...query,
-        where: { recipientId, ...(args.unreadOnly ? { read: false } : {}) },
+        where: { recipientId, hidden: false, ...(args.unreadOnly ? { read: false } : {}) },
         orderBy: { id: 'desc' },
       });
     },
@@ -63,7 +63,9 @@ builder.queryFields((t) => ({
     description:
       "How many of the viewer's notifications are unread. UNAUTHENTICATED when anonymous.",
     resolve: (_root, _args, ctx) =>
-      ctx.prisma.notification.count({ where: { recipientId: viewerId(ctx), read: false } }),
+      ctx.prisma.notification.count({
+        where: { recipientId: viewerId(ctx), read: false, hidden: false },
+      }),
   }),
 }));
 
@@ -93,8 +95,9 @@ builder.mutationFields((t) => ({
     description: "Marks all of the viewer's notifications read; returns how many changed.",
     resolve: async (_root, _args, ctx) => {
       const recipientId = viewerId(ctx);
+      // Hidden ones (IN_APP off) are not the viewer's to count.
       const { count } = await ctx.prisma.notification.updateMany({
-        where: { recipientId, read: false },
+        where: { recipientId, read: false, hidden: false },
         data: { read: true },
       });
       if (count > 0) await ctx.notifier.read(recipientId);

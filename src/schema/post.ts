@@ -88,7 +88,7 @@ builder.mutationFields((t) => ({
       const { post, created } = await ctx.prisma.$transaction(async (tx) => {
         const post = await tx.post.create({ data: { ...input, authorId } });
         const cause = { actorId: authorId, postId: post.id, text: post.title };
-        return { post, created: await notify(tx, 'NEW_POST_BY_FOLLOWED', cause) };
+        return { post, created: await notify(tx, 'NEW_POST_BY_FOLLOWED', cause, ctx.outbox) };
       });
       await ctx.notifier.created(created);
       return ctx.prisma.post.findUniqueOrThrow({ ...query, where: { id: post.id } });

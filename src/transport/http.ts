@@ -1,6 +1,6 @@
 // The HTTP front door: timeouts and connection caps, a request id on every
-// request, /metrics, the body-size limit, then Yoga (GraphQL over HTTP and SSE,
-// GraphiQL, /health, /ready).
+// request, /metrics, the body-size limit, /unsubscribe (one-click, from emails),
+// then Yoga (GraphQL over HTTP and SSE, GraphiQL, /health, /ready).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Config } from '../config.js';
@@ -17,6 +17,8 @@ export function createHttpServer(options: {
   logger: Logger;
   /** Where every request that is not answered here goes. */
   yoga: Handler;
+  /** `/unsubscribe?token=…` (src/delivery/unsubscribe.ts). */
+  unsubscribe: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   requestIds: WeakMap<IncomingMessage, string>;
   clientIp: ClientIp;
   trust: Trust;
@@ -68,6 +70,14 @@ export function createHttpServer(options: {
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
       res.end(JSON.stringify({ errors: [{ message: refusal.message }] }));
+      return;
+    }
+    if (req.url?.split('?')[0] === '/unsubscribe') {
+      await options.unsubscribe(req, res).catch((error) => {
+        logger.error({ err: error }, 'unsubscribe failed');
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
       return;
     }
     options.yoga(req, res);

@@ -16,8 +16,8 @@ export type Instance = {
    * collected, and a leak check on it fails or passes by chance.
    */
   heapUsedAfterGc(): Promise<number>;
-  /** SIGTERM, then wait for the process to exit; resolves with its exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM (or `signal`, e.g. SIGKILL for a crash), then wait for the exit; resolves with its code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
 export async function startInstance(env: Record<string, string>): Promise<Instance> {
@@ -70,8 +70,8 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
         child.send({ probe, gc: true });
       });
     },
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
       return exited;
     },
   };

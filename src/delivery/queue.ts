@@ -1,0 +1,129 @@
+// The delivery queue is the "Delivery" table itself: the rows shown in
+// `Notification.deliveries` are the jobs. Shared by every channel: recording
+// (set-based, inside the notifications' transaction), claiming with a lease, and
+// recording each attempt's outcome. See worker.ts for why no job library.
+import { randomUUID } from 'node:crypto';
+import type {
+  NotificationChannel,
+  NotificationKind,
+  PrismaClient,
+} from '../generated/prisma/client.js';
+import type { Claimed, Tx } from './channel.js';
+
+/**
+ * One delivery per notification whose recipient has `channel` on for its kind
+ * (no preference row: on). Ids are drawn from the sequence first so that the
+ * delivery and its item are written by one statement, however many there are.
+ */
+export async function recordEach(
+  tx: Tx,
+  channel: NotificationChannel,
+  kind: NotificationKind,
+  ids: number[],
+) {
+  await tx.$executeRaw`
+    WITH wanted AS MATERIALIZED (
+      SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
+             n."id" AS "notificationId", n."recipientId"
+      FROM "Notification" n
+      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
+        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
+      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
+    ), deliveries AS (
+      INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind")
+      SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId",
+             ${kind}::"NotificationKind"
+      FROM wanted
+    )
+    INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
+    SELECT "deliveryId", "notificationId" FROM wanted`;
+}
+
+/**
+ * Attaches each notification to its recipient's open digest, opening one (due
+ * when the window closes) where there is none. ON CONFLICT DO UPDATE locks the
+ * open digest until this transaction commits, so the worker (SKIP LOCKED) cannot
+ * close a window that is still gaining a notification: each notification is in
+ * exactly one digest. Only email has digests, so the recipient alone is the key.
+ */
+export async function recordDigest(
+  tx: Tx,
+  channel: NotificationChannel,
+  kind: NotificationKind,
+  ids: number[],
+  windowSeconds: number,
+) {
+  await tx.$executeRaw`
+    WITH wanted AS MATERIALIZED (
+      SELECT n."id", n."recipientId"
+      FROM "Notification" n
+      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
+        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
+      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
+    ), digests AS (
+      INSERT INTO "Delivery" ("channel", "recipientId", "kind", "runAt", "openDigestFor")
+      SELECT ${channel}::"NotificationChannel", "recipientId", ${kind}::"NotificationKind",
+             now() + make_interval(secs => ${windowSeconds}::float8), "recipientId"
+      FROM wanted
+      ON CONFLICT ("openDigestFor") DO UPDATE SET "updatedAt" = now()
+      RETURNING "id", "openDigestFor"
+    )
+    INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
+    SELECT d."id", w."id" FROM digests d JOIN wanted w ON w."recipientId" = d."openDigestFor"`;
+}
+
+export type Lease = { token: string; deliveries: Claimed[] };
+
+/**
+ * Takes up to `limit` due deliveries for this worker until the lease runs out,
+ * counting the attempt now (so one that crashes the process still counts).
+ * SKIP LOCKED lets several instances claim side by side without waiting; the
+ * lease makes work of a process that died claimable again once it expires.
+ * Claiming a digest closes its window. Only the channels this instance has
+ * configured: another instance (or a later start) with that channel takes the rest.
+ */
+export async function claim(
+  prisma: PrismaClient,
+  channels: NotificationChannel[],
+  limit: number,
+  leaseMs: number,
+): Promise<Lease> {
+  const token = randomUUID();
+  const deliveries = await prisma.$queryRaw<Claimed[]>`
+    UPDATE "Delivery" d
+    SET "attempts" = d."attempts" + 1, "leaseToken" = ${token},
+        "leasedUntil" = now() + make_interval(secs => ${leaseMs / 1000}::float8),
+        "openDigestFor" = NULL, "updatedAt" = now()
+    WHERE d."id" IN (
+      SELECT "id" FROM "Delivery"
+      WHERE "status" = 'PENDING' AND "runAt" <= now()
+        AND "channel"::text = ANY(${channels}::text[])
+        AND ("leasedUntil" IS NULL OR "leasedUntil" < now())
+      ORDER BY "runAt"
+      LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED)
+    RETURNING d."id", d."channel", d."kind", d."recipientId", d."attempts"`;
+  return { token, deliveries };
+}
+
+export type Outcome =
+  | { status: 'SENT' }
+  | { status: 'FAILED'; error: string }
+  | { status: 'RETRY'; error: string; delayMs: number };
+
+/**
+ * Records an attempt's outcome, only while this worker still holds the lease: a
+ * worker that overran its lease (and whose delivery was retaken) changes nothing.
+ */
+export async function finish(prisma: PrismaClient, id: number, token: string, outcome: Outcome) {
+  const error = outcome.status === 'SENT' ? null : outcome.error;
+  const delay = outcome.status === 'RETRY' ? outcome.delayMs / 1000 : 0;
+  const status = outcome.status === 'RETRY' ? 'PENDING' : outcome.status;
+  await prisma.$executeRaw`
+    UPDATE "Delivery"
+    SET "status" = ${status}::"DeliveryStatus",
+        "lastError" = COALESCE(${error}::text, "lastError"),
+        "runAt" = now() + make_interval(secs => ${delay}::float8),
+        "leaseToken" = NULL, "leasedUntil" = NULL, "updatedAt" = now()
+    WHERE "id" = ${id}::int AND "leaseToken" = ${token}`;
+}
