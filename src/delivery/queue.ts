@@ -3,10 +3,11 @@
 // (set-based, inside the notifications' transaction), claiming with a lease, and
 // recording each attempt's outcome. See worker.ts for why no job library.
 import { randomUUID } from 'node:crypto';
-import type {
-  NotificationChannel,
-  NotificationKind,
-  PrismaClient,
+import {
+  type NotificationChannel,
+  type NotificationKind,
+  Prisma,
+  type PrismaClient,
 } from '../generated/prisma/client.js';
 import type { Claimed, Tx } from './channel.js';
 
@@ -70,6 +71,43 @@ export async function recordDigest(
     )
     INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
     SELECT d."id", w."id" FROM digests d JOIN wanted w ON w."recipientId" = d."openDigestFor"`;
+}
+
+/**
+ * One delivery per notification and per target of its recipient (each webhook
+ * endpoint, each registered browser), where the recipient has `channel` on for the
+ * kind: a failing endpoint is retried on its own, without repeating the others.
+ * `targets` is a constant of the calling channel, never user input.
+ */
+export async function recordPerTarget(
+  tx: Tx,
+  channel: NotificationChannel,
+  kind: NotificationKind,
+  ids: number[],
+  targets: {
+    table: 'WebhookEndpoint' | 'PushSubscription';
+    column: 'webhookEndpointId' | 'pushSubscriptionId';
+  },
+) {
+  const table = Prisma.raw(`"${targets.table}"`);
+  const column = Prisma.raw(`"${targets.column}"`);
+  await tx.$executeRaw`
+    WITH wanted AS MATERIALIZED (
+      SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
+             n."id" AS "notificationId", n."recipientId", t."id" AS "targetId"
+      FROM "Notification" n
+      JOIN ${table} t ON t."userId" = n."recipientId"
+      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
+        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
+      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
+    ), deliveries AS (
+      INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind", ${column})
+      SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId",
+             ${kind}::"NotificationKind", "targetId"
+      FROM wanted
+    )
+    INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
+    SELECT "deliveryId", "notificationId" FROM wanted`;
 }
 
 export type Lease = { token: string; deliveries: Claimed[] };
