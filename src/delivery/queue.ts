@@ -119,27 +119,50 @@ export type Lease = { token: string; deliveries: Claimed[] };
  * lease makes work of a process that died claimable again once it expires.
  * Claiming a digest closes its window. Only the channels this instance has
  * configured: another instance (or a later start) with that channel takes the rest.
+ *
+ * Fairness: at most `perRecipient` deliveries of one recipient on one channel are
+ * in flight at a time, across all instances. A user whose webhook hangs for its
+ * whole deadline, with a thousand deliveries queued, then holds that many worker
+ * slots and no more; everyone else's deliveries are claimed past theirs.
  */
 export async function claim(
   prisma: PrismaClient,
   channels: NotificationChannel[],
   limit: number,
   leaseMs: number,
+  perRecipient: number,
 ): Promise<Lease> {
   const token = randomUUID();
   const deliveries = await prisma.$queryRaw<Claimed[]>`
+    WITH due AS (
+      SELECT d."id", d."recipientId", d."channel", d."runAt",
+             (SELECT count(*) FROM "Delivery" b
+              WHERE b."recipientId" = d."recipientId" AND b."channel" = d."channel"
+                AND b."status" = 'PENDING' AND b."leasedUntil" >= now())::int AS "busy"
+      FROM "Delivery" d
+      WHERE d."status" = 'PENDING' AND d."runAt" <= now()
+        AND d."channel"::text = ANY(${channels}::text[])
+        AND (d."leasedUntil" IS NULL OR d."leasedUntil" < now())
+        AND (SELECT count(*) FROM "Delivery" b
+             WHERE b."recipientId" = d."recipientId" AND b."channel" = d."channel"
+               AND b."status" = 'PENDING' AND b."leasedUntil" >= now()) < ${perRecipient}::int
+      ORDER BY d."runAt"
+      LIMIT ${limit * 4}::int
+      FOR UPDATE SKIP LOCKED
+    ), picked AS (
+      SELECT "id" FROM (
+        SELECT "id", "runAt", "busy" + row_number() OVER (
+          PARTITION BY "recipientId", "channel" ORDER BY "runAt", "id") AS "slot"
+        FROM due) ranked
+      WHERE "slot" <= ${perRecipient}::int
+      ORDER BY "runAt"
+      LIMIT ${limit}::int
+    )
     UPDATE "Delivery" d
     SET "attempts" = d."attempts" + 1, "leaseToken" = ${token},
         "leasedUntil" = now() + make_interval(secs => ${leaseMs / 1000}::float8),
         "openDigestFor" = NULL, "updatedAt" = now()
-    WHERE d."id" IN (
-      SELECT "id" FROM "Delivery"
-      WHERE "status" = 'PENDING' AND "runAt" <= now()
-        AND "channel"::text = ANY(${channels}::text[])
-        AND ("leasedUntil" IS NULL OR "leasedUntil" < now())
-      ORDER BY "runAt"
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
+    FROM picked WHERE d."id" = picked."id"
     RETURNING d."id", d."channel", d."kind", d."recipientId", d."attempts"`;
   return { token, deliveries };
 }
