@@ -6,7 +6,7 @@
 // worker slot for at most `timeoutMs`.
 import http from 'node:http';
 import https from 'node:https';
-import { pinnedLookup, RefusedAddressError, type UrlPolicy, urlProblem } from './safe-url.js';
+import { pinnedLookup, RefusedAddressError, staticProblem, type UrlPolicy } from './safe-url.js';
 
 /** How much of an answer is read; the rest is dropped with the connection. */
 export const MAX_RESPONSE_BYTES = 4_096;
@@ -37,8 +37,8 @@ export async function postTo(
     policy: UrlPolicy;
   },
 ): Promise<PostResult> {
-  // IP literals never reach the pinned lookup, so every URL is checked here too.
-  if ((await urlProblem(target, options.policy)) !== null) throw new RefusedAddressError();
+  // IP literals never reach the pinned lookup, so they (and the scheme) are checked here.
+  if (staticProblem(target, options.policy) !== null) throw new RefusedAddressError();
   const url = new URL(target);
   const client = url.protocol === 'https:' ? https : http;
   return new Promise<PostResult>((resolve, reject) => {
@@ -80,7 +80,7 @@ export async function postTo(
   });
 }
 
-/** A failed POST as a short line for `lastError` (never the URL), and whether retrying helps. */
+/** A failed POST as a short line for `lastError`: never the URL, the address or a stack. */
 export function describeHttpError(error: unknown): string {
   if (error instanceof HttpStatusError) return `HTTP ${error.status}`;
   if (error instanceof TimeoutError) return 'timeout';

@@ -26,8 +26,12 @@ export function isPublicAddress(address: string): boolean {
   return parsed.range() === 'unicast';
 }
 
-/** Why a URL is refused, in words for the user; null when it is acceptable. */
-export async function urlProblem(raw: string, policy: UrlPolicy): Promise<string | null> {
+/**
+ * What can be judged without DNS: the URL's form, its scheme, and an IP-literal
+ * host. Checked before every attempt; a host name is judged by pinnedLookup, in
+ * the connection itself, so it is resolved once per attempt.
+ */
+export function staticProblem(raw: string, policy: UrlPolicy): string | null {
   let url: URL;
   try {
     url = new URL(raw);
@@ -37,19 +41,28 @@ export async function urlProblem(raw: string, policy: UrlPolicy): Promise<string
   if (raw.length > 2_000) return 'must be at most 2,000 characters.';
   const allowed = policy.allowPrivate ? ['https:', 'http:'] : ['https:'];
   if (!allowed.includes(url.protocol)) return 'must be an https:// URL.';
-  if (policy.allowPrivate) return null;
   const host = hostOf(url);
+  if (!policy.allowPrivate && isIP(host) && !isPublicAddress(host)) return NOT_PUBLIC;
+  return null;
+}
+
+const NOT_PUBLIC = 'must point to a public address (not loopback, private, link-local or similar).';
+
+/** Why a URL a user gives is refused, in words for them; null when it is acceptable. */
+export async function urlProblem(raw: string, policy: UrlPolicy): Promise<string | null> {
+  const problem = staticProblem(raw, policy);
+  if (problem || policy.allowPrivate) return problem;
+  const host = hostOf(new URL(raw));
+  if (isIP(host)) return null;
   let addresses: string[];
   try {
-    addresses = isIP(host) ? [host] : await resolveAll(host);
+    addresses = await resolveAll(host);
   } catch {
     return 'has a host name that does not resolve.';
   }
   // Every address must be public: a name with one private answer could be
   // steered to it at connect time.
-  if (addresses.length === 0 || !addresses.every(isPublicAddress)) {
-    return 'must point to a public address (not loopback, private, link-local or similar).';
-  }
+  if (addresses.length === 0 || !addresses.every(isPublicAddress)) return NOT_PUBLIC;
   return null;
 }
 
@@ -78,7 +91,7 @@ export class RefusedAddressError extends Error {
  * A `lookup` for http(s).request: resolves the name once, refuses it when any
  * answer is not public, and hands the checked addresses to the connection, so it
  * connects to exactly what was checked. Node skips `lookup` for IP literals;
- * those are checked by urlProblem before each attempt.
+ * those are checked by staticProblem before each attempt.
  */
 export function pinnedLookup(policy: UrlPolicy): LookupFunction {
   return (hostname, options, callback) => {
