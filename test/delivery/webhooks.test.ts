@@ -218,6 +218,19 @@ describe('delivery', () => {
   });
 });
 
+describe('an endpoint that answers without end', () => {
+  it('is SENT on its 200 after reading only the start of the body', async () => {
+    const author = await signUp(server.url, 'chatty');
+    const { name } = await endpointFor(author);
+    sink.answer(name, () => 'flood');
+    await commentOn(author);
+    const [notification] = await settledDeliveries(server.url, author);
+    expect(notification?.deliveries).toEqual([
+      expect.objectContaining({ channel: 'WEBHOOK', status: 'SENT', attempts: 1 }),
+    ]);
+  });
+});
+
 describe('an endpoint that never answers', () => {
   it('times out, and is given up on after the last attempt', async () => {
     const author = await signUp(server.url, 'silent');

@@ -16,7 +16,8 @@ export type Received = {
   status: number;
 };
 
-export type Answer = number | 'hang';
+/** A status; 'hang': never answer; 'flood': 200, then a body that never ends. */
+export type Answer = number | 'hang' | 'flood';
 
 export type WebhookSink = {
   /** A URL on this sink for one endpoint (`/hooks/<name>`). */
@@ -59,6 +60,20 @@ export async function startWebhookSink(): Promise<WebhookSink> {
       hanging.add(res);
       entry.status = -1;
       received.push(entry);
+      return;
+    }
+    if (answer === 'flood') {
+      entry.status = 200;
+      received.push(entry);
+      hanging.add(res);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(16_384, 'x');
+      // Writes whenever the socket drains, until the client goes away.
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
       return;
     }
     entry.status = answer;
