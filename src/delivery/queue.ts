@@ -135,20 +135,19 @@ export async function claim(
   const token = randomUUID();
   const deliveries = await prisma.$queryRaw<Claimed[]>`
     WITH due AS (
-      SELECT d."id", d."recipientId", d."channel", d."runAt",
-             (SELECT count(*) FROM "Delivery" b
-              WHERE b."recipientId" = d."recipientId" AND b."channel" = d."channel"
-                AND b."status" = 'PENDING' AND b."leasedUntil" >= now())::int AS "busy"
+      SELECT d."id", d."recipientId", d."channel", d."runAt", busy."n" AS "busy"
       FROM "Delivery" d
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS "n" FROM "Delivery" b
+        WHERE b."recipientId" = d."recipientId" AND b."channel" = d."channel"
+          AND b."status" = 'PENDING' AND b."leasedUntil" >= now()) busy
       WHERE d."status" = 'PENDING' AND d."runAt" <= now()
         AND d."channel"::text = ANY(${channels}::text[])
         AND (d."leasedUntil" IS NULL OR d."leasedUntil" < now())
-        AND (SELECT count(*) FROM "Delivery" b
-             WHERE b."recipientId" = d."recipientId" AND b."channel" = d."channel"
-               AND b."status" = 'PENDING' AND b."leasedUntil" >= now()) < ${perRecipient}::int
+        AND busy."n" < ${perRecipient}::int
       ORDER BY d."runAt"
       LIMIT ${limit * 4}::int
-      FOR UPDATE SKIP LOCKED
+      FOR UPDATE OF d SKIP LOCKED
     ), picked AS (
       SELECT "id" FROM (
         SELECT "id", "runAt", "busy" + row_number() OVER (
