@@ -218,6 +218,22 @@ describe('delivery', () => {
   });
 });
 
+describe('an endpoint deleted while its delivery is pending', () => {
+  it('fails that delivery for good at its next attempt', async () => {
+    const author = await signUp(server.url, 'leaving');
+    const { name, endpoint } = await endpointFor(author);
+    sink.answer(name, () => 'hang');
+    await commentOn(author);
+    await sink.take((r) => r.path.endsWith(`/${name}`), 'the first, unanswered attempt');
+    await ok(server.url, DeleteWebhookEndpoint, { id: endpoint.id }, author.token);
+    const [notification] = await settledDeliveries(server.url, author);
+    expect(notification?.deliveries).toEqual([
+      expect.objectContaining({ status: 'FAILED', attempts: 2, lastError: 'endpoint deleted' }),
+    ]);
+    expect(sink.received(name)).toHaveLength(1);
+  });
+});
+
 describe('an endpoint that answers without end', () => {
   it('is SENT on its 200 after reading only the start of the body', async () => {
     const author = await signUp(server.url, 'chatty');
