@@ -64,6 +64,12 @@ export function createDelivery(options: {
     );
   }
   const urlPolicy: UrlPolicy = { allowPrivate: config.ALLOW_PRIVATE_DELIVERY_URLS === true };
+  if (urlPolicy.allowPrivate) {
+    // Said once at start, so an operator notices a development setting left on.
+    logger.warn(
+      'ALLOW_PRIVATE_DELIVERY_URLS is on: users may point webhooks and push at private addresses',
+    );
+  }
   // Webhooks need nothing from the operator: they go wherever users point them.
   channels.push(
     createWebhookChannel({
