@@ -1,9 +1,11 @@
 // `npm run bench [-- --quick] [--systems=this,floor] [--scenarios=steady,idle]
 //  [--subscribers=N] [--rates=100,200] [--step-seconds=S] [--followers=N,M]
-//  [--connections=N] [--idle-seconds=S] [--fanout-timeout=S] [--profile] [--email]`
+//  [--connections=N] [--idle-seconds=S] [--fanout-timeout=S] [--profile] [--email] [--channels]`
 //
 // --email: this server also emails every notification (digests of new posts
 // every 2 s) to an SMTP sink that accepts everything; each run logs how many.
+// --channels: every channel on: email as with --email, and every user has one
+// webhook endpoint and one browser, on a loopback sink that accepts everything.
 //
 // Starts one PostgreSQL and one Redis, then for every scenario, size and system:
 // fresh data, a fresh server process, a fresh load generator process, and the
@@ -16,6 +18,7 @@ import pg from 'pg';
 import { openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { startPostgres, startRedis } from '../test/helpers/services.js';
+import { type ChannelSinks, startChannelSinks } from './lib/channel-sinks.js';
 import type { Job, Snapshot, ToLoadgen, ToRunner } from './lib/io.js';
 import { cpuMs, treeCpuMs } from './lib/proc.js';
 import { type CountingSink, startCountingSink } from './lib/smtp-sink.js';
@@ -142,11 +145,19 @@ async function main() {
 
   const postgres = await startPostgres();
   const redisService = await startRedis();
-  const sink: CountingSink | undefined = flags.options.email
-    ? await startCountingSink()
+  const allChannels = flags.options.channels === 'true';
+  const sink: CountingSink | undefined =
+    flags.options.email || allChannels ? await startCountingSink() : undefined;
+  const channelSinks: ChannelSinks | undefined = allChannels
+    ? await startChannelSinks()
     : undefined;
   const emailEnv = sink
-    ? { SMTP_URL: sink.url, EMAIL_DIGEST_SECONDS: '2', PUBLIC_URL: 'http://bench.test' }
+    ? {
+        SMTP_URL: sink.url,
+        EMAIL_DIGEST_SECONDS: '2',
+        PUBLIC_URL: 'http://bench.test',
+        ...channelSinks?.env,
+      }
     : undefined;
   const records: RunRecord[] = [];
   let machine: RunResult['machine'] | undefined;
@@ -190,12 +201,14 @@ async function main() {
             await resetDatabase(db);
             await redis.flushall();
             await scenario.seed(db, redis, params);
+            if (channelSinks && system === 'this') await channelSinks.seed(db);
             if (profileDir && system === 'this') mkdirSync(profileDir, { recursive: true });
             server = await startSystem(system, services, {
               cpuProfileDir: system === 'this' ? profileDir : undefined,
               env: system === 'this' ? emailEnv : undefined,
             });
             sink?.take();
+            channelSinks?.take();
             const job: Job = {
               scenario: name,
               target: { system, url: server.url, jwtSecret: JWT_SECRET },
@@ -206,6 +219,12 @@ async function main() {
             Object.assign(record, outcome);
             if (sink && system === 'this') {
               const line = `emails accepted by the sink during the run: ${sink.take()}`;
+              record.logs.push(line);
+              log(`  ${system}: ${line}`);
+            }
+            if (channelSinks && system === 'this') {
+              const { webhooks, pushes } = channelSinks.take();
+              const line = `webhooks / pushes accepted during the run: ${webhooks} / ${pushes}`;
               record.logs.push(line);
               log(`  ${system}: ${line}`);
             }
@@ -225,6 +244,7 @@ async function main() {
     await db.end();
   } finally {
     await sink?.close();
+    await channelSinks?.close();
     await redisService.stop();
     await postgres.stop();
   }

@@ -71,7 +71,7 @@ export async function createApp(
   limitsRedis?.on('error', onRedisError);
 
   const secret = config.JWT_SECRET ?? persistentSecret(config.DATA_DIR);
-  // Email now, Web Push and webhooks next: recorded with the notifications (the
+  // Email, Web Push and webhooks: recorded with the notifications (the
   // outbox), sent after the commit by a worker in this process.
   const delivery = createDelivery({ config, prisma: db.prisma, secret, logger, metrics });
   const services: Services = {
@@ -89,6 +89,7 @@ export async function createApp(
     notificationReader: createNotificationReader(db.prisma, PAGE),
     notifier: createNotifier({ pubsub, metrics, logger, delivery }),
     outbox: delivery.outbox,
+    deliverySettings: delivery.settings,
     metrics,
     logger,
   };

@@ -97,6 +97,18 @@ const schema = z.object({
   DELIVERY_POLL_MS: z.coerce.number().int().min(10).default(1_000),
   /** How long a claimed delivery stays with its worker; a dead worker's work is retaken after it. */
   DELIVERY_LEASE_MS: z.coerce.number().int().min(100).default(30_000),
+  /** Deadline of one webhook or push request, answer included (the contract's 10 seconds). */
+  DELIVERY_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Development and tests only: lets webhook and push URLs use http and private addresses. */
+  ALLOW_PRIVATE_DELIVERY_URLS: flag(),
+  /** The VAPID pair (base64url, as web-push prints it). Unset with PGlite: made once in DATA_DIR. */
+  VAPID_PUBLIC_KEY: z.string().min(1).optional(),
+  VAPID_PRIVATE_KEY: z.string().min(1).optional(),
+  /** mailto: or https: contact for push services; default mailto: + MAIL_FROM's address. */
+  VAPID_SUBJECT: z
+    .string()
+    .regex(/^(mailto:|https:)/, 'must start with mailto: or https:')
+    .optional(),
 
   /** GraphiQL, introspection and field suggestions; default: on except in production. */
   GRAPHIQL: flag(),
@@ -151,6 +163,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.data.SMTP_URL?.startsWith('file:') && parsed.data.NODE_ENV === 'production') {
     // The development mailbox must never quietly swallow production mail.
     throw new Error('Invalid configuration:\n  SMTP_URL: file: is for development only');
+  }
+  if (!parsed.data.VAPID_PUBLIC_KEY !== !parsed.data.VAPID_PRIVATE_KEY) {
+    // Half a pair cannot sign anything a push service would accept.
+    throw new Error(
+      'Invalid configuration:\n  VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY: set both or neither',
+    );
   }
   return parsed.data;
 }

@@ -2,6 +2,7 @@
 import type { Sessions } from './auth/session.js';
 import { bearerToken, type TokenService } from './auth/tokens.js';
 import { type Viewer, viewerFromClaims } from './auth/viewer.js';
+import type { DeliverySettings } from './delivery/index.js';
 import type { Outbox } from './delivery/outbox.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
@@ -29,6 +30,8 @@ export type Services = {
   notifier: Notifier;
   /** In the transaction: records a new notification's email (push, webhook) deliveries. */
   outbox: Outbox;
+  /** The VAPID public key and the rules for user-given delivery URLs. */
+  deliverySettings: DeliverySettings;
   metrics: Metrics;
   logger: Logger;
 };

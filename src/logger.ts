@@ -23,6 +23,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
           '*.connectionParams',
           'variables',
           '*.variables',
+          // Webhook signing secrets and browsers' push keys (src/delivery/).
+          'secret',
+          '*.secret',
+          'p256dh',
+          '*.p256dh',
+          'keys',
+          '*.keys',
         ],
         censor: '[redacted]',
       },

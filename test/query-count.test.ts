@@ -91,6 +91,7 @@ function contextFor(viewerId?: number, outbox = createOutbox([])) {
     logger: createLogger('silent'),
     notifier: { created: async () => {}, read: async () => {} },
     outbox,
+    deliverySettings: { webPushPublicKey: null, urlPolicy: { allowPrivate: false } },
   };
   return {
     ...services,

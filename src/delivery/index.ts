@@ -8,14 +8,27 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { Channel } from './channel.js';
 import { createEmailChannel } from './channels/email.js';
+import { createPushChannel } from './channels/push.js';
+import { createWebhookChannel } from './channels/webhook.js';
 import { createMailTransport } from './email/transport.js';
 import { createOutbox, type Outbox } from './outbox.js';
+import { loadVapidKeys } from './push/vapid.js';
 import { registerQueueMetrics } from './queue-metrics.js';
+import type { UrlPolicy } from './safe-url.js';
 import { createUnsubscribeTokens, handleUnsubscribe } from './unsubscribe.js';
 import { createWorker } from './worker.js';
 
+/** What the schema needs to know about the channels (src/schema/webhook.ts, push.ts). */
+export type DeliverySettings = {
+  /** The VAPID public key for PushManager.subscribe(); null when Web Push is off. */
+  webPushPublicKey: string | null;
+  /** Which webhook and push URLs users may give. */
+  urlPolicy: UrlPolicy;
+};
+
 export type Delivery = {
   outbox: Outbox;
+  settings: DeliverySettings;
   /** After a commit that recorded deliveries. */
   wake(): void;
   /** `/unsubscribe` requests. */
@@ -50,6 +63,35 @@ export function createDelivery(options: {
       }),
     );
   }
+  const urlPolicy: UrlPolicy = { allowPrivate: config.ALLOW_PRIVATE_DELIVERY_URLS === true };
+  if (urlPolicy.allowPrivate) {
+    // Said once at start, so an operator notices a development setting left on.
+    logger.warn(
+      'ALLOW_PRIVATE_DELIVERY_URLS is on: users may point webhooks and push at private addresses',
+    );
+  }
+  // Webhooks need nothing from the operator: they go wherever users point them.
+  channels.push(
+    createWebhookChannel({
+      prisma,
+      secret,
+      timeoutMs: config.DELIVERY_HTTP_TIMEOUT_MS,
+      policy: urlPolicy,
+    }),
+  );
+  // No VAPID pair (DATABASE_URL without VAPID_*): no push is attempted or recorded.
+  const vapid = loadVapidKeys(config);
+  if (vapid) {
+    channels.push(
+      createPushChannel({
+        prisma,
+        vapid,
+        timeoutMs: config.DELIVERY_HTTP_TIMEOUT_MS,
+        policy: urlPolicy,
+        publicUrl: () => publicUrl,
+      }),
+    );
+  }
   registerQueueMetrics(metrics, prisma);
   const worker = createWorker({
     prisma,
@@ -63,6 +105,7 @@ export function createDelivery(options: {
   });
   return {
     outbox: createOutbox(channels),
+    settings: { webPushPublicKey: vapid?.publicKey ?? null, urlPolicy },
     wake: () => worker.wake(),
     handleUnsubscribe: (req, res) => handleUnsubscribe(req, res, unsubscribe, prisma),
     start(ownUrl) {

@@ -3,10 +3,11 @@
 // (set-based, inside the notifications' transaction), claiming with a lease, and
 // recording each attempt's outcome. See worker.ts for why no job library.
 import { randomUUID } from 'node:crypto';
-import type {
-  NotificationChannel,
-  NotificationKind,
-  PrismaClient,
+import {
+  type NotificationChannel,
+  type NotificationKind,
+  Prisma,
+  type PrismaClient,
 } from '../generated/prisma/client.js';
 import type { Claimed, Tx } from './channel.js';
 
@@ -72,6 +73,43 @@ export async function recordDigest(
     SELECT d."id", w."id" FROM digests d JOIN wanted w ON w."recipientId" = d."openDigestFor"`;
 }
 
+/**
+ * One delivery per notification and per target of its recipient (each webhook
+ * endpoint, each registered browser), where the recipient has `channel` on for the
+ * kind: a failing endpoint is retried on its own, without repeating the others.
+ * `targets` is a constant of the calling channel, never user input.
+ */
+export async function recordPerTarget(
+  tx: Tx,
+  channel: NotificationChannel,
+  kind: NotificationKind,
+  ids: number[],
+  targets: {
+    table: 'WebhookEndpoint' | 'PushSubscription';
+    column: 'webhookEndpointId' | 'pushSubscriptionId';
+  },
+) {
+  const table = Prisma.raw(`"${targets.table}"`);
+  const column = Prisma.raw(`"${targets.column}"`);
+  await tx.$executeRaw`
+    WITH wanted AS MATERIALIZED (
+      SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
+             n."id" AS "notificationId", n."recipientId", t."id" AS "targetId"
+      FROM "Notification" n
+      JOIN ${table} t ON t."userId" = n."recipientId"
+      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
+        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
+      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
+    ), deliveries AS (
+      INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind", ${column})
+      SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId",
+             ${kind}::"NotificationKind", "targetId"
+      FROM wanted
+    )
+    INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
+    SELECT "deliveryId", "notificationId" FROM wanted`;
+}
+
 export type Lease = { token: string; deliveries: Claimed[] };
 
 /**
@@ -81,27 +119,49 @@ export type Lease = { token: string; deliveries: Claimed[] };
  * lease makes work of a process that died claimable again once it expires.
  * Claiming a digest closes its window. Only the channels this instance has
  * configured: another instance (or a later start) with that channel takes the rest.
+ *
+ * Fairness: at most `perRecipient` deliveries of one recipient on one channel are
+ * in flight at a time, across all instances. A user whose webhook hangs for its
+ * whole deadline, with a thousand deliveries queued, then holds that many worker
+ * slots and no more; everyone else's deliveries are claimed past theirs.
  */
 export async function claim(
   prisma: PrismaClient,
   channels: NotificationChannel[],
   limit: number,
   leaseMs: number,
+  perRecipient: number,
 ): Promise<Lease> {
   const token = randomUUID();
   const deliveries = await prisma.$queryRaw<Claimed[]>`
+    WITH due AS (
+      SELECT d."id", d."recipientId", d."channel", d."runAt", busy."n" AS "busy"
+      FROM "Delivery" d
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS "n" FROM "Delivery" b
+        WHERE b."recipientId" = d."recipientId" AND b."channel" = d."channel"
+          AND b."status" = 'PENDING' AND b."leasedUntil" >= now()) busy
+      WHERE d."status" = 'PENDING' AND d."runAt" <= now()
+        AND d."channel"::text = ANY(${channels}::text[])
+        AND (d."leasedUntil" IS NULL OR d."leasedUntil" < now())
+        AND busy."n" < ${perRecipient}::int
+      ORDER BY d."runAt"
+      LIMIT ${limit * 4}::int
+      FOR UPDATE OF d SKIP LOCKED
+    ), picked AS (
+      SELECT "id" FROM (
+        SELECT "id", "runAt", "busy" + row_number() OVER (
+          PARTITION BY "recipientId", "channel" ORDER BY "runAt", "id") AS "slot"
+        FROM due) ranked
+      WHERE "slot" <= ${perRecipient}::int
+      ORDER BY "runAt"
+      LIMIT ${limit}::int
+    )
     UPDATE "Delivery" d
     SET "attempts" = d."attempts" + 1, "leaseToken" = ${token},
         "leasedUntil" = now() + make_interval(secs => ${leaseMs / 1000}::float8),
         "openDigestFor" = NULL, "updatedAt" = now()
-    WHERE d."id" IN (
-      SELECT "id" FROM "Delivery"
-      WHERE "status" = 'PENDING' AND "runAt" <= now()
-        AND "channel"::text = ANY(${channels}::text[])
-        AND ("leasedUntil" IS NULL OR "leasedUntil" < now())
-      ORDER BY "runAt"
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED)
+    FROM picked WHERE d."id" = picked."id"
     RETURNING d."id", d."channel", d."kind", d."recipientId", d."attempts"`;
   return { token, deliveries };
 }

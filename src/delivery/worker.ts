@@ -15,7 +15,14 @@ import { retryDelayMs } from './backoff.js';
 import type { Channel, Claimed, Failure } from './channel.js';
 import { claim, finish, type Outcome } from './queue.js';
 
-const BATCH = 20;
+/**
+ * Attempts in flight in one process. Each holds a slot until it finishes or hits
+ * its deadline; a freed slot is refilled at once (no batch waits for its slowest
+ * member, so one hanging endpoint delays nobody else's deliveries).
+ */
+const CONCURRENCY = 32;
+/** In flight per recipient and channel, across instances (see claim in queue.ts). */
+const PER_RECIPIENT = 4;
 /** How long stop() waits for attempts in flight; unfinished ones are retaken after their lease. */
 const STOP_GRACE_MS = 5_000;
 
@@ -99,18 +106,40 @@ export function createWorker(options: WorkerOptions): Worker {
     };
   }
 
-  /** Claims and attempts batches until nothing is due. */
+  const inFlight = new Set<Promise<void>>();
+
+  /**
+   * Claims due deliveries while there are free slots, and starts each attempt
+   * without waiting for the others. Returns when nothing more is due; attempts
+   * still running then finish on their own, and each one that finishes asks for
+   * another round (its slot is free, and a retry may be due).
+   */
   async function drain() {
     while (!stopped) {
-      const { token, deliveries } = await claim(prisma, channels, BATCH, options.leaseMs);
-      // Settled, not all: one outcome that cannot be recorded (the database went
-      // away) must not leave the others running unawaited. Its lease runs out and
-      // the delivery is retaken.
-      const results = await Promise.allSettled(deliveries.map((d) => attempt(token, d)));
-      for (const result of results) {
-        if (result.status === 'rejected') logger.error({ err: result.reason }, 'delivery worker');
+      const free = CONCURRENCY - inFlight.size;
+      if (free <= 0) {
+        await Promise.race(inFlight);
+        continue;
       }
-      if (deliveries.length < BATCH) return;
+      const { token, deliveries } = await claim(
+        prisma,
+        channels,
+        free,
+        options.leaseMs,
+        PER_RECIPIENT,
+      );
+      for (const delivery of deliveries) {
+        // Each attempt settles on its own: one outcome that cannot be recorded (the
+        // database went away) is logged, its lease runs out and it is retaken.
+        const running = attempt(token, delivery)
+          .catch((error) => logger.error({ err: error }, 'delivery worker'))
+          .finally(() => {
+            inFlight.delete(running);
+            if (!stopped) setImmediate(run);
+          });
+        inFlight.add(running);
+      }
+      if (deliveries.length < free) return;
     }
   }
 
@@ -133,7 +162,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
   return {
     start() {
-      // Nothing to send with (no SMTP_URL): leave the queue to instances that can.
+      // Nothing to send with: leave the queue to instances that can.
       if (channels.length === 0) return;
       stopped = false;
       run();
@@ -147,7 +176,7 @@ export function createWorker(options: WorkerOptions): Worker {
       clearTimeout(timer);
       let grace: NodeJS.Timeout | undefined;
       await Promise.race([
-        running,
+        Promise.all([running, ...inFlight]),
         new Promise((resolve) => {
           grace = setTimeout(resolve, STOP_GRACE_MS);
         }),

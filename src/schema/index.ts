@@ -5,5 +5,7 @@ import './post.js';
 import './comment.js';
 import './notification.js';
 import './delivery.js';
+import './webhook.js';
+import './push.js';
 
 export const schema = builder.toSchema({ sortSchema: false });
