@@ -1,10 +1,12 @@
-// The HTTP front door: a request id on every request, /metrics, the body-size
-// limit, then Yoga (GraphQL over HTTP and SSE, GraphiQL, /health, /ready).
+// The HTTP front door: a request id on every request, /metrics, the web app (and
+// GraphiQL's files), the body-size limit, then Yoga (GraphQL over HTTP and SSE,
+// GraphiQL, /health, /ready).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Config } from '../config.js';
+import { type Config, developerTools } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { createWebApp } from './web-app.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -17,6 +19,7 @@ export function createHttpServer(options: {
   requestIds: WeakMap<IncomingMessage, string>;
 }): Server {
   const { config, metrics, logger, requestIds } = options;
+  const serveWebApp = createWebApp({ graphiql: developerTools(config).graphiql });
   return createServer(async (req, res) => {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
@@ -34,6 +37,7 @@ export function createHttpServer(options: {
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (serveWebApp(req, res)) return;
     const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });

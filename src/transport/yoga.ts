@@ -8,6 +8,7 @@ import { createContext, type Services, type SocketAuth } from '../context.js';
 import { createMaskError } from '../errors.js';
 import { yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
+import { renderGraphiQL } from './graphiql.js';
 import { guards } from './guards.js';
 
 /** What Node's HTTP server hands Yoga with each request (graphql-ws adds socketAuth). */
@@ -26,6 +27,7 @@ export function createYogaServer(options: {
     schema,
     logging: yogaLogger(logger),
     graphiql: developerTools(config).graphiql,
+    renderGraphiQL,
     context: ({ request, req, socketAuth }) =>
       createContext(services, {
         request,
