@@ -8,19 +8,15 @@ import { Link } from '../router';
 export function NotificationsLink({ current }: { current: boolean }) {
   const [{ data }] = useSubscription({ query: UnreadCount });
   const count = data?.unreadNotificationCountChanged ?? 0;
-  // aria-label, because browsers put spaces around visually hidden text in a name, and
-  // the name must be exactly "Notifications" or "Notifications, <n> unread".
+  // The visible text is the accessible name, "Notifications" or "Notifications, <n> unread":
+  // only inline elements, since browsers add spaces around others when computing a name.
   return (
-    <Link
-      to="/notifications"
-      aria-current={current ? 'page' : undefined}
-      aria-label={count > 0 ? `Notifications, ${count} unread` : 'Notifications'}
-    >
+    <Link to="/notifications" aria-current={current ? 'page' : undefined}>
       Notifications
       {count > 0 && (
-        <span className="badge" aria-hidden="true">
-          {count}
-        </span>
+        <>
+          , <span className="badge">{count} unread</span>
+        </>
       )}
     </Link>
   );
