@@ -2,6 +2,7 @@
 // Content-Security-Policy, the API paths left alone, and GraphiQL with no internet.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { comment, createPost, signUp } from '../helpers/users.js';
 import {
   hasChromium,
   launchBrowser,
@@ -103,7 +104,7 @@ describe('the web app over HTTP', () => {
   });
 
   it.skipIf(!hasChromium)(
-    'runs a query in GraphiQL with every other host unreachable',
+    'runs a query and a live subscription in GraphiQL with every other host unreachable',
     async () => {
       const context = await newContext(browser as Browser, server);
       const elsewhere: string[] = [];
@@ -115,14 +116,34 @@ describe('the web app over HTTP', () => {
       });
       const page = await context.newPage();
       await page.goto('/graphql');
-      const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
-      await editor.click();
-      await page.keyboard.press('Control+A');
-      await page.keyboard.press('Delete');
+      const query = page.locator('.graphiql-query-editor .monaco-editor').first();
+      const response = page.locator('.graphiql-response');
       // insertText: typed braces would be doubled by the editor's auto-closing.
-      await page.keyboard.insertText('{ posts(first: 1) { pageInfo { hasNextPage } } }');
+      const write = async (text: string) => {
+        await page.keyboard.press('Control+A');
+        await page.keyboard.press('Delete');
+        await page.keyboard.insertText(text);
+      };
+      await query.click();
+      await write('{ posts(first: 1) { pageInfo { hasNextPage } } }');
       await page.getByRole('button', { name: /Execute query/ }).click();
-      await page.locator('.graphiql-response').getByText('"hasNextPage"').waitFor();
+      await response.getByText('"hasNextPage"').waitFor();
+
+      const [author, commenter] = await Promise.all([
+        signUp(server.url, 'graphiql'),
+        signUp(server.url, 'commenter'),
+      ]);
+      await query.click();
+      await write('subscription { unreadNotificationCountChanged }');
+      await page.getByRole('button', { name: 'Headers' }).click();
+      await page.locator('.graphiql-editor-tool .monaco-editor').last().click();
+      await write(JSON.stringify({ Authorization: `Bearer ${author.token}` }));
+      await page.getByRole('button', { name: /Execute query/ }).click();
+      await response.getByText('"unreadNotificationCountChanged": 0').waitFor();
+      const post = await createPost(server.url, author, 'Seen in GraphiQL');
+      await comment(server.url, commenter, post.id, 'Live in GraphiQL');
+      await response.getByText('"unreadNotificationCountChanged": 1').waitFor();
+
       expect(elsewhere).toEqual([]);
       await context.close();
     },
