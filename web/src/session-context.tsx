@@ -1,5 +1,5 @@
 // What every page may ask about the session: who is signed in, and how to sign in or out.
-import { createContext, useContext } from 'react';
+import { createContext, useContext, useEffect } from 'react';
 import type { Session } from './session';
 
 export type SessionApi = {
@@ -20,5 +20,7 @@ export function useSession(): SessionApi {
 
 /** Sets the document's title, which is what a screen reader announces on a new page. */
 export function useTitle(title: string) {
-  document.title = `${title} · Inbox`;
+  useEffect(() => {
+    document.title = `${title} · Inbox`;
+  }, [title]);
 }
