@@ -13,7 +13,14 @@ import { SettingsPage } from './pages/settings';
 import { SignUpPage } from './pages/sign-up';
 import { UserPage } from './pages/user';
 import { matchRoute, navigate, type Route, usePath } from './router';
-import { isExpired, loadSession, onSessionChange, type Session, saveSession } from './session';
+import {
+  clearSession,
+  isExpired,
+  loadSession,
+  onSessionChange,
+  type Session,
+  saveSession,
+} from './session';
 import { type SessionApi, SessionContext } from './session-context';
 
 const EXPIRED = 'Your session has expired. Log in again to continue.';
@@ -30,7 +37,7 @@ export function App() {
   const leaving = useRef(false);
 
   const end = useCallback((message: string) => {
-    saveSession(null);
+    clearSession(message);
     setSession(null);
     setNotice(message);
     navigate('/login', { replace: true });
@@ -63,11 +70,11 @@ export function App() {
   // Logging in or out in one tab does the same in every other tab.
   useEffect(
     () =>
-      onSessionChange((next) => {
+      onSessionChange((next, reason) => {
         const was = current.current;
         setSession(next);
         if (!next && was) {
-          setNotice('You logged out in another tab.');
+          setNotice(reason ?? 'You were logged out in another tab.');
           navigate('/login', { replace: true });
         }
       }),

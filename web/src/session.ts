@@ -9,6 +9,8 @@ export type Session = {
 };
 
 const KEY = 'notify.session';
+/** Why the last session ended, so every tab can say the same thing. */
+const ENDED_KEY = 'notify.session-ended';
 
 export function loadSession(): Session | null {
   try {
@@ -21,15 +23,24 @@ export function loadSession(): Session | null {
   }
 }
 
-export function saveSession(session: Session | null) {
-  if (session) localStorage.setItem(KEY, JSON.stringify(session));
-  else localStorage.removeItem(KEY);
+export function saveSession(session: Session) {
+  localStorage.removeItem(ENDED_KEY);
+  localStorage.setItem(KEY, JSON.stringify(session));
 }
 
-/** Calls back when another tab logs in or out. */
-export function onSessionChange(callback: (session: Session | null) => void): () => void {
+export function clearSession(reason: string) {
+  localStorage.setItem(ENDED_KEY, reason);
+  localStorage.removeItem(KEY);
+}
+
+/** Calls back when another tab logs in or out; `reason` says why a session ended. */
+export function onSessionChange(
+  callback: (session: Session | null, reason: string | null) => void,
+): () => void {
   const listener = (event: StorageEvent) => {
-    if (event.key === KEY || event.key === null) callback(loadSession());
+    if (event.key !== KEY && event.key !== null) return;
+    const session = loadSession();
+    callback(session, session ? null : localStorage.getItem(ENDED_KEY));
   };
   window.addEventListener('storage', listener);
   return () => window.removeEventListener('storage', listener);
