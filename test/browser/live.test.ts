@@ -83,7 +83,7 @@ describe.skipIf(!hasChromium)('the web inbox, live', () => {
     await comment(server.url, bob, post.id, 'First one here');
     const page = await signedIn(alice);
     const otherTab = await page.context().newPage();
-    await otherTab.goto('/');
+    await otherTab.goto('/notifications');
     await notificationsLink(otherTab, 1).waitFor();
 
     await notificationsLink(page, 1).click();
@@ -102,6 +102,9 @@ describe.skipIf(!hasChromium)('the web inbox, live', () => {
       notificationsLink(otherTab).waitFor({ timeout: 1_000 }),
     ]);
     for (const text of await items(page).allTextContents()) expect(text).not.toMatch(/unread/i);
+    // The other tab's list shows them read too.
+    await items(otherTab).filter({ hasText: 'Unread' }).first().waitFor({ state: 'detached' });
+    expect(await items(otherTab).count()).toBe(2);
   });
 
   it('marks an item read when its link is followed, and opens its post', async () => {

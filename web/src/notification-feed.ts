@@ -42,9 +42,10 @@ export function useNotificationFeed() {
     }
   }, [client]);
 
-  // The server's unread count is the truth. If it says more is unread than this list
-  // shows (an empty list has no `since` to start from, so a notification could slip in
-  // before the subscription is in place), read the list again and merge.
+  // The server's unread count is the truth. When it disagrees with this list, read the
+  // list again and merge: more unread (an empty list has no `since` to start from, so a
+  // notification could slip in before the subscription is in place), or fewer (another
+  // tab marked some read).
   const [{ data: count }] = useSubscription({ query: UnreadCount });
   const unreadCount = count?.unreadNotificationCountChanged;
   const held = useRef(items);
@@ -53,7 +54,7 @@ export function useNotificationFeed() {
   useEffect(() => {
     const current = held.current;
     if (!loaded || !current || unreadCount === undefined) return;
-    if (unreadCount <= current.filter((item) => !item.read).length) return;
+    if (unreadCount === current.filter((item) => !item.read).length) return;
     let stopped = false;
     void client
       .query(NotificationList, {}, { requestPolicy: 'network-only' })
