@@ -116,7 +116,7 @@ describe.skipIf(!hasChromium || !hasDelivery)('the web inbox with the delivery A
       .getByRole('status')
       .getByText('Push notifications are on in this browser.')
       .or(page.getByRole('alert').getByText('Push notifications could not be turned on'))
-      .waitFor({ timeout: 15_000 });
+      .waitFor({ timeout: 20_000 });
   });
 });
 

@@ -11,10 +11,16 @@ export async function subscribeThisBrowser(publicKey: string): Promise<BrowserPu
     throw new Error('This browser does not allow notifications from this site.');
   const registration = await navigator.serviceWorker.register('/sw.js');
   await navigator.serviceWorker.ready;
-  const subscription = await registration.pushManager.subscribe({
-    userVisibleOnly: true,
-    applicationServerKey: base64UrlToBytes(publicKey),
-  });
+  // A browser that cannot reach its push service may never answer; say so instead.
+  const subscription = await Promise.race([
+    registration.pushManager.subscribe({
+      userVisibleOnly: true,
+      applicationServerKey: base64UrlToBytes(publicKey),
+    }),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the browser’s push service did not answer.')), 15_000),
+    ),
+  ]);
   const { endpoint, keys } = subscription.toJSON();
   if (!endpoint || !keys?.p256dh || !keys.auth)
     throw new Error('The browser gave an incomplete subscription.');
