@@ -44,7 +44,9 @@ export function createWebApp(options: { graphiql: boolean; distDir?: string }): 
   return function serveWebApp(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const pathname = pathOf(req.url);
-    if (pathname === undefined || API_PATHS.has(pathname)) return false;
+    if (pathname === undefined || API_PATHS.has(pathname) || pathname.startsWith('/graphql/')) {
+      return false;
+    }
     if (options.graphiql && serveGraphiQLAsset(pathname, res)) return true;
 
     const file = fileIn(dist, pathname);
