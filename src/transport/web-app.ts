@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { serveGraphiQLAsset } from './graphiql.js';
 
 const API_PATHS = new Set(['/graphql', '/health', '/ready', '/metrics']);
@@ -102,14 +103,20 @@ function sendFile(
   status: number,
   cacheControl: string,
 ) {
-  const body = readFileSync(file);
+  const plain = readFileSync(file);
+  const hash = createHash('sha1').update(plain).digest('base64url');
+  const gzip =
+    COMPRESSIBLE.has(extname(file)) && /\bgzip\b/.test(String(req.headers['accept-encoding']));
+  const body = gzip ? gzipped(hash, plain) : plain;
   // no-cache means "check first": the ETag turns that check into a 304 when unchanged.
-  const etag = `"${createHash('sha1').update(body).digest('base64url')}"`;
+  const etag = `"${hash}${gzip ? '-gzip' : ''}"`;
   res.setHeader('cache-control', cacheControl);
   res.setHeader('etag', etag);
+  res.setHeader('vary', 'accept-encoding');
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('referrer-policy', 'same-origin');
   res.setHeader('content-type', TYPES[extname(file)] ?? 'application/octet-stream');
+  if (gzip) res.setHeader('content-encoding', 'gzip');
   if (file.endsWith('.html')) {
     res.setHeader('content-security-policy', contentSecurityPolicy(req.headers.host));
     res.setHeader('x-frame-options', 'DENY');
@@ -122,6 +129,18 @@ function sendFile(
   res.setHeader('content-length', body.length);
   res.writeHead(status);
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt', '.webmanifest']);
+/** Each build's files are compressed once: the bundle is a third of its size gzipped. */
+const compressed = new Map<string, Buffer>();
+function gzipped(hash: string, plain: Buffer) {
+  let body = compressed.get(hash);
+  if (!body) {
+    body = gzipSync(plain);
+    compressed.set(hash, body);
+  }
+  return body;
 }
 
 /** The decoded path, or undefined when it cannot be decoded. */

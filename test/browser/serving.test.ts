@@ -79,6 +79,8 @@ describe('the web app over HTTP', () => {
       const response = await fetch(`${server.origin}${asset}`);
       expect(response.status, asset).toBe(200);
       expect(response.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      // fetch asks for gzip, and unpacks it.
+      expect(response.headers.get('content-encoding')).toBe('gzip');
     }
     expect((await fetch(`${server.origin}/assets/missing-0000.js`)).status).toBe(404);
     const unknown = await fetch(`${server.origin}/no/such/page`);
