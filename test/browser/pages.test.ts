@@ -26,8 +26,11 @@ describe.skipIf(!hasChromium)('the web inbox, page by page', () => {
   beforeAll(async () => {
     [server, browser] = await Promise.all([startWebServer(), launchBrowser()]);
   });
+  // Anything the Content-Security-Policy blocked: the app must need nothing it forbids.
+  const blocked: string[] = [];
   afterEach(async () => {
     for (const context of contexts.splice(0)) await context.close();
+    expect(blocked.splice(0)).toEqual([]);
   });
   afterAll(async () => {
     await browser?.close();
@@ -37,6 +40,9 @@ describe.skipIf(!hasChromium)('the web inbox, page by page', () => {
   async function newPage(): Promise<Page> {
     const context = await newContext(browser, server);
     contexts.push(context);
+    context.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
     return context.newPage();
   }
 
@@ -184,6 +190,12 @@ describe.skipIf(!hasChromium)('the web inbox, page by page', () => {
 
     await page.goto('/no/such/page');
     await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+    await expectAccessible(page);
+
+    // The dark colour scheme keeps its contrast.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto('/');
+    await page.getByRole('heading', { level: 1, name: 'Home' }).waitFor();
     await expectAccessible(page);
   });
 
