@@ -13,6 +13,8 @@ export function useNotificationFeed() {
   const client = useClient();
   const [items, setItems] = useState<Item[] | null>(null);
   const [failed, setFailed] = useState(false);
+  /** The newest live arrival, for screen readers (a list growing is not announced). */
+  const [announcement, setAnnouncement] = useState('');
 
   useEffect(() => {
     let stopped = false;
@@ -26,7 +28,9 @@ export function useNotificationFeed() {
         .subscription(NotificationAdded, { since: loaded[0]?.id ?? null })
         .subscribe((result) => {
           const added = result.data?.notificationAdded;
-          if (added) setItems((current) => merge(current, [added]));
+          if (!added) return;
+          setItems((current) => merge(current, [added]));
+          setAnnouncement(`New: ${added.message} ${added.peek}`);
         });
     })();
     return () => {
@@ -71,6 +75,7 @@ export function useNotificationFeed() {
   return {
     items,
     failed,
+    announcement,
     /** Shows items as read once the server has marked them. */
     markedRead(ids: 'all' | string[]) {
       setItems(

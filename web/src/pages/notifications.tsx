@@ -40,6 +40,9 @@ export function NotificationsPage() {
       </div>
       {marking.error && <FormAlert message="They could not be marked as read. Try again." />}
       {feed.failed && <FormAlert message="Your notifications could not be loaded." />}
+      <p role="status" className="visually-hidden">
+        {feed.announcement}
+      </p>
       {feed.items === null && !feed.failed && <p>Loading…</p>}
       {feed.items?.length === 0 && (
         <p>Nothing yet. Comments on your posts and posts by people you follow show up here.</p>
