@@ -52,7 +52,7 @@ describe.skipIf(!hasChromium)('the web inbox across a server restart', () => {
     await logIn(page, alice);
     await page.goto('/notifications');
     await comment(url, bob, post.id, 'Before restart');
-    await page.getByText('Before res...').waitFor();
+    await page.getByText('Before res...', { exact: true }).waitFor();
 
     await app.stop();
     await page.getByRole('status').getByText('Connection lost').waitFor();
@@ -61,7 +61,7 @@ describe.skipIf(!hasChromium)('the web inbox across a server restart', () => {
     await comment(url, bob, post.id, 'After one');
     await comment(url, bob, post.id, 'After two');
 
-    await page.getByText('After two...').waitFor({ timeout: 15_000 });
+    await page.getByText('After two...', { exact: true }).waitFor({ timeout: 15_000 });
     await page.getByRole('status').getByText('Connection lost').waitFor({ state: 'detached' });
     await notificationsLink(page, 3).waitFor();
     const peeks = await page.getByRole('main').locator('.peek').allTextContents();
