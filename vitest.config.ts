@@ -14,6 +14,8 @@ const databaseAgnostic = [
   'test/schema.test.ts',
   'test/migrations.test.ts',
   'test/query-count.test.ts',
+  // The web app in a real browser: it is a client of the API, whichever database is behind it.
+  'test/browser/**/*.test.ts',
 ];
 // Files that need several server processes on one PostgreSQL and one Redis.
 const multiInstance = ['test/cluster/**/*.test.ts'];
@@ -37,6 +39,8 @@ export default defineConfig({
           name: 'pglite',
           include: ['test/**/*.test.ts'],
           exclude: multiInstance,
+          // Builds web/dist when it is missing or older than web/src.
+          globalSetup: ['test/browser/setup.ts'],
         },
       },
       ...(postgres

@@ -1,13 +1,15 @@
 // The HTTP front door: timeouts and connection caps, a request id on every
-// request, /metrics, the body-size limit, /unsubscribe (one-click, from emails),
-// then Yoga (GraphQL over HTTP and SSE, GraphiQL, /health, /ready).
+// request, /metrics, the web app (and GraphiQL's files), the body-size limit,
+// /unsubscribe (one-click, from emails), then Yoga (GraphQL over HTTP and SSE,
+// GraphiQL, /health, /ready).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Config } from '../config.js';
+import { type Config, developerTools } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { ClientIp, Trust } from './client-ip.js';
 import { capConnections } from './connection-caps.js';
+import { createWebApp } from './web-app.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -24,6 +26,7 @@ export function createHttpServer(options: {
   trust: Trust;
 }): Server {
   const { config, metrics, logger, requestIds } = options;
+  const serveWebApp = createWebApp({ graphiql: developerTools(config).graphiql });
   const requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
   const server = createServer(
     {
@@ -66,6 +69,7 @@ export function createHttpServer(options: {
       res.end(await metrics.registry.metrics());
       return;
     }
+    if (serveWebApp(req, res)) return;
     const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });

@@ -9,6 +9,7 @@ import { createMaskError } from '../errors.js';
 import { yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
 import type { ClientIp } from './client-ip.js';
+import { renderGraphiQL } from './graphiql.js';
 import { guards } from './guards.js';
 
 /** What Node's HTTP server hands Yoga with each request (graphql-ws adds socketAuth). */
@@ -28,6 +29,7 @@ export function createYogaServer(options: {
     schema,
     logging: yogaLogger(logger),
     graphiql: developerTools(config).graphiql,
+    renderGraphiQL,
     context: ({ request, req, socketAuth }) => {
       const clientIp = req ? options.clientIp(req) : undefined;
       return createContext(services, {
