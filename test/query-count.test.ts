@@ -46,6 +46,8 @@ beforeAll(async () => {
     ),
   );
   for (const author of users) {
+    // Numbered per recipient as the store numbers them (src/notifications/store.ts).
+    let seq = 0;
     const post = await db.prisma.post.create({
       data: { title: 'Post', body: 'Body', authorId: author.id },
     });
@@ -56,6 +58,7 @@ beforeAll(async () => {
       await db.prisma.notification.create({
         data: {
           recipientId: author.id,
+          seq: ++seq,
           kind: 'COMMENT_ON_POST',
           actorId: commenter.id,
           postId: post.id,
@@ -65,6 +68,7 @@ beforeAll(async () => {
         },
       });
     }
+    await db.prisma.user.update({ where: { id: author.id }, data: { notificationSeq: seq } });
   }
 });
 
@@ -168,6 +172,7 @@ describe('query plans', () => {
     }
     await stream.return?.(undefined);
     expect(received).toHaveLength(4);
-    expect(operations).toEqual(['Notification.findMany']);
+    // One to learn the number of `since`, then one per page.
+    expect(operations).toEqual(['Notification.findFirst', 'Notification.findMany']);
   });
 });

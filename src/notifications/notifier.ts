@@ -24,9 +24,16 @@ export function createNotifier(deps: { pubsub: PubSub; metrics: Metrics; logger:
       metrics.notificationsCreated.inc(created.length);
       await pubsub
         .publish(
-          created.map(({ id, recipientId }) => ({
-            userId: recipientId,
-            event: { type: 'notification', id },
+          // The whole notification travels, so a subscriber expecting its number
+          // delivers it without a read.
+          created.map((notification) => ({
+            userId: notification.recipientId,
+            event: {
+              type: 'notification',
+              id: notification.id,
+              seq: notification.seq,
+              notification,
+            },
           })),
         )
         .then(() => metrics.notificationsPublished.inc(created.length), failed);

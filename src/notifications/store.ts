@@ -1,43 +1,78 @@
-// Writes notifications inside the transaction of the comment or post that causes
-// them. Publishing happens after the commit, in the notifier.
-import type { NotificationKind, Prisma } from '../generated/prisma/client.js';
+// Writes notifications in the same SQL statement as the comment or post that causes
+// them (one round trip, atomic without a transaction). Publishing happens after the
+// commit, in the notifier.
+import { type NotificationKind, Prisma } from '../generated/prisma/client.js';
+import type { NotificationPayload } from '../pubsub/pubsub.js';
 import { type Cause, kinds, peek } from './kinds.js';
 
-type Tx = Prisma.TransactionClient;
-export type Created = { id: number; recipientId: number };
+/** A stored notification, as the notifier publishes it. */
+export type Created = NotificationPayload;
 
-// `since` replay and the live stream both rely on a recipient's notification ids
-// growing in commit order. A sequence alone does not promise that: a transaction
-// can take id 10, commit after the one that took id 11, and a client that already
-// has 11 would never see 10. So the insert and the commit are serialised per
-// recipient: a single-recipient insert holds that recipient's lock (and a shared
-// global one); a fan-out holds the global lock exclusively. Held from the insert to
-// the commit only, so they cost one statement's time.
-const LOCK_SPACE = 0x4e07; // first key of pg_advisory_xact_lock(int, int)
-const FANOUT_KEY = 0;
+const asId = (value: number | Prisma.Sql | undefined) =>
+  value === undefined ? Prisma.sql`NULL` : typeof value === 'number' ? Prisma.sql`${value}` : value;
 
-/** Stores the notifications of one cause, in one INSERT … SELECT whatever their number. */
-export async function notify(tx: Tx, kind: NotificationKind, cause: Cause): Promise<Created[]> {
+/**
+ * The CTEs (to follow `WITH` and other CTEs) that store one cause's notifications
+ * in one INSERT … SELECT, whatever their number; `"notified"` then holds the rows
+ * and `"actor"` the actor's username.
+ *
+ * Each recipient's counter row (`User.notificationSeq`) is raised by the same
+ * statement, which numbers their notifications 1, 2, 3… and holds that row's lock
+ * until commit: a second cause for the same recipient waits, so numbers (and ids,
+ * taken after the lock) grow in commit order per recipient. The rows are locked in
+ * id order first, so two fan-outs with common followers cannot deadlock.
+ */
+export function notificationCtes(kind: NotificationKind, cause: Cause): Prisma.Sql {
   const rule = kinds[kind];
-  const recipients = rule.recipients(cause);
-  const actor = await tx.user.findUniqueOrThrow({
-    where: { id: cause.actorId },
-    select: { username: true },
-  });
-  if (rule.fanOut) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
-  } else {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
-    await tx.$queryRaw`
-      SELECT pg_advisory_xact_lock(${LOCK_SPACE + 1}::int, r."recipientId")::text
-      FROM (${recipients}) AS r("recipientId")`;
-  }
-  // Raw SQL because Prisma has no INSERT … SELECT.
-  return tx.$queryRaw<Created[]>`
-    INSERT INTO "Notification" ("recipientId", "kind", "actorId", "postId", "commentId", "message", "peek")
-    SELECT r."recipientId", ${kind}::"NotificationKind", ${cause.actorId}::int, ${cause.postId}::int,
-           ${cause.commentId ?? null}::int, ${rule.message(actor.username)}, ${peek(cause.text)}
-    FROM (${recipients}) AS r("recipientId")
-    ORDER BY r."recipientId"
-    RETURNING "id", "recipientId"`;
+  return Prisma.sql`
+  "actor" AS (SELECT "username" FROM "User" WHERE "id" = ${cause.actorId}::int),
+  "recipients" AS (
+    SELECT u."id" FROM "User" u
+    WHERE u."id" IN (${rule.recipients(cause)})
+    ORDER BY u."id"
+    FOR NO KEY UPDATE
+  ),
+  "numbered" AS (
+    UPDATE "User" u SET "notificationSeq" = u."notificationSeq" + 1
+    FROM "recipients" r WHERE u."id" = r."id"
+    RETURNING u."id" AS "recipientId", u."notificationSeq" AS "seq"
+  ),
+  "notified" AS (
+    INSERT INTO "Notification" ("recipientId", "seq", "kind", "actorId", "postId", "commentId", "message", "peek")
+    SELECT n."recipientId", n."seq", ${kind}::"NotificationKind", ${cause.actorId}::int,
+           ${asId(cause.postId)}::int, ${asId(cause.commentId)}::int,
+           ${rule.message(Prisma.sql`a."username"`)}, ${peek(cause.text)}
+    FROM "numbered" n CROSS JOIN "actor" a
+    ORDER BY n."recipientId"
+    RETURNING *
+  )`;
+}
+
+/**
+ * A text column (name it with AS) holding the stored notifications as a JSON array,
+ * decoded by `createdFrom`. Text, so that no driver's JSON handling gets in the way.
+ */
+export const NOTIFIED_JSON = Prisma.sql`(
+  SELECT COALESCE(json_agg(json_build_object(
+    'id', n."id", 'seq', n."seq", 'recipientId', n."recipientId", 'kind', n."kind",
+    'actorId', n."actorId", 'postId', n."postId", 'commentId', n."commentId",
+    'message', n."message", 'peek', n."peek", 'read', n."read",
+    'createdAt', n."createdAt" AT TIME ZONE 'UTC', 'actorUsername', a."username"
+  ) ORDER BY n."recipientId"), '[]')::text
+  FROM "notified" n CROSS JOIN "actor" a)`;
+
+type StoredRow = Omit<Created, 'actor' | 'post' | 'comment'> & { actorUsername: string };
+
+/** The notifications of a `NOTIFIED_JSON` column, with the post and comment their cause wrote or read. */
+export function createdFrom(
+  json: string,
+  about: { post: Created['post']; comment: Created['comment'] },
+): Created[] {
+  return (JSON.parse(json) as StoredRow[]).map(({ actorUsername, ...row }) => ({
+    ...row,
+    createdAt: new Date(row.createdAt).toISOString(),
+    actor: { id: row.actorId, username: actorUsername },
+    post: about.post,
+    comment: about.comment,
+  }));
 }

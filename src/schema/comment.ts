@@ -1,9 +1,11 @@
 // Comments, and the notification a comment sends to the post's author.
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
-import { notify } from '../notifications/store.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { createdFrom, NOTIFIED_JSON, notificationCtes } from '../notifications/store.js';
 import { characters, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
+import { needsRelations } from './query-needs.js';
 
 export const Comment = builder.prismaNode('Comment', {
   id: { field: 'id' },
@@ -15,6 +17,16 @@ export const Comment = builder.prismaNode('Comment', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
+
+type CommentRow = {
+  id: number;
+  text: string;
+  postId: number;
+  authorId: number;
+  createdAt: Date;
+  postTitle: string;
+  notified: string;
+};
 
 const text = z
   .string()
@@ -36,16 +48,29 @@ builder.mutationFields((t) => ({
       const authorId = viewerId(ctx);
       const postId = decodeId(args.input.postId, 'Post', 'postId');
       const input = parseInput(z.object({ text }), args.input);
-      const { comment, created } = await ctx.prisma.$transaction(async (tx) => {
-        // FOR SHARE keeps the post from being deleted between this check and the insert.
-        const [post] = await tx.$queryRaw<{ authorId: number }[]>`
-          SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE`;
-        if (!post) throw notFound('Post');
-        const comment = await tx.comment.create({ data: { text: input.text, postId, authorId } });
-        const cause = { actorId: authorId, postId, commentId: comment.id, text: comment.text };
-        return { comment, created: await notify(tx, 'COMMENT_ON_POST', cause) };
-      });
-      await ctx.notifier.created(created);
+      // One statement: the post check, the comment and its notification, in one round
+      // trip and atomically. FOR SHARE keeps the post from being deleted meanwhile.
+      const newComment = Prisma.sql`(SELECT "id" FROM "comment")`;
+      const [row] = await ctx.prisma.$queryRaw<CommentRow[]>`
+        WITH "post" AS (SELECT "id", "title" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE),
+        "comment" AS (
+          INSERT INTO "Comment" ("text", "postId", "authorId")
+          SELECT ${input.text}, p."id", ${authorId}::int FROM "post" p
+          RETURNING *
+        ),
+        ${notificationCtes('COMMENT_ON_POST', { actorId: authorId, postId, commentId: newComment, text: input.text })}
+        SELECT c.*, p."title" AS "postTitle", ${NOTIFIED_JSON} AS "notified"
+        FROM "comment" c CROSS JOIN "post" p`;
+      if (!row) throw notFound('Post');
+      const { postTitle, notified, ...comment } = row;
+      await ctx.notifier.created(
+        createdFrom(notified, {
+          post: { id: postId, title: postTitle },
+          comment: { id: comment.id, text: comment.text },
+        }),
+      );
+      // The row has every scalar; only a selection of relations needs a read.
+      if (!needsRelations(query)) return comment;
       return ctx.prisma.comment.findUniqueOrThrow({ ...query, where: { id: comment.id } });
     },
   }),
