@@ -49,30 +49,56 @@ export function notificationCtes(kind: NotificationKind, cause: Cause): Prisma.S
 }
 
 /**
- * A text column (name it with AS) holding the stored notifications as a JSON array,
- * decoded by `createdFrom`. Text, so that no driver's JSON handling gets in the way.
+ * A text column (name it with AS) holding the stored notifications as JSON, decoded
+ * by `createdFrom`. The notifications of one cause differ only in id, recipient and
+ * number, so those come as arrays and the rest once: a post's fan-out to 10,000
+ * followers is then a few hundred kilobytes, not 3 MB of objects to build and parse.
+ * Text, so that no driver's JSON handling gets in the way.
  */
 export const NOTIFIED_JSON = Prisma.sql`(
-  SELECT COALESCE(json_agg(json_build_object(
-    'id', n."id", 'seq', n."seq", 'recipientId', n."recipientId", 'kind', n."kind",
-    'actorId', n."actorId", 'postId', n."postId", 'commentId', n."commentId",
-    'message', n."message", 'peek', n."peek", 'read', n."read",
-    'createdAt', n."createdAt" AT TIME ZONE 'UTC', 'actorUsername', a."username"
-  ) ORDER BY n."recipientId"), '[]')::text
-  FROM "notified" n CROSS JOIN "actor" a)`;
+  SELECT json_build_object(
+    'ids', array_agg(n."id" ORDER BY n."recipientId"),
+    'recipientIds', array_agg(n."recipientId" ORDER BY n."recipientId"),
+    'seqs', array_agg(n."seq" ORDER BY n."recipientId"),
+    'shared', (
+      SELECT json_build_object(
+        'kind', s."kind", 'actorId', s."actorId", 'postId', s."postId", 'commentId', s."commentId",
+        'message', s."message", 'peek', s."peek", 'read', s."read",
+        'createdAt', s."createdAt" AT TIME ZONE 'UTC', 'actorUsername', a."username")
+      FROM "notified" s CROSS JOIN "actor" a LIMIT 1)
+  )::text
+  FROM "notified" n)`;
 
-type StoredRow = Omit<Created, 'actor' | 'post' | 'comment'> & { actorUsername: string };
+type Stored = {
+  ids: number[] | null;
+  recipientIds: number[] | null;
+  seqs: number[] | null;
+  shared:
+    | (Omit<Created, 'id' | 'seq' | 'recipientId' | 'actor' | 'post' | 'comment'> & {
+        actorUsername: string;
+      })
+    | null;
+};
 
 /** The notifications of a `NOTIFIED_JSON` column, with the post and comment their cause wrote or read. */
 export function createdFrom(
   json: string,
   about: { post: Created['post']; comment: Created['comment'] },
 ): Created[] {
-  return (JSON.parse(json) as StoredRow[]).map(({ actorUsername, ...row }) => ({
-    ...row,
-    createdAt: new Date(row.createdAt).toISOString(),
-    actor: { id: row.actorId, username: actorUsername },
+  const { ids, recipientIds, seqs, shared } = JSON.parse(json) as Stored;
+  if (!ids || !recipientIds || !seqs || !shared) return [];
+  const { actorUsername, ...fields } = shared;
+  const common = {
+    ...fields,
+    createdAt: new Date(fields.createdAt).toISOString(),
+    actor: { id: fields.actorId, username: actorUsername },
     post: about.post,
     comment: about.comment,
+  };
+  return ids.map((id, i) => ({
+    ...common,
+    id,
+    recipientId: recipientIds[i] as number,
+    seq: seqs[i] as number,
   }));
 }
