@@ -249,4 +249,16 @@ describe('live delivery from events', () => {
     });
     expect(reads).toContain('Notification.findMany');
   });
+
+  it('keeps no more than a page of events for a client that reads slowly, and loses none', async () => {
+    const stream = await subscribeAuthor(await storeWithoutEvent('seed'));
+    await commentOnPost('live one');
+    expect((await next(stream)).peek).toBe('live one...');
+    // 150 events arrive while the client reads nothing.
+    const texts = Array.from({ length: 150 }, (_, i) => `slow ${i}`);
+    for (const text of texts) await commentOnPost(text);
+    const peeks = [];
+    for (const _ of texts) peeks.push((await next(stream)).peek);
+    expect(peeks).toEqual(texts.map((t) => `${t.slice(0, 10)}...`));
+  });
 });

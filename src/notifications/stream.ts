@@ -99,6 +99,7 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
             ahead.clear();
             return;
           }
+          clearTimeout(retryTimer);
           retryTimer = setTimeout(() => {
             mustRead = true;
             void pump();
@@ -116,7 +117,12 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
         // An event about someone else's notification is never delivered.
         if (event.notification && event.notification.recipientId !== viewerId) return;
         if (started && event.seq <= last) return;
-        ahead.set(event.seq, event.notification);
+        if (ahead.size >= PAGE) {
+          // A client that reads slower than its notifications arrive: keep no more of
+          // them in memory; the database has them all, and pages through them.
+          ahead.clear();
+          mustRead = true;
+        } else ahead.set(event.seq, event.notification);
       } else if (event.type === 'resync') {
         mustRead = true;
       } else return;

@@ -52,8 +52,15 @@ builder.mutationFields((t) => ({
       const postId = decodeId(args.input.postId, 'Post', 'postId');
       const input = parseInput(createRules, args.input);
       // One statement: the post check, the comment and its notification, in one round
-      // trip and atomically. FOR SHARE keeps the post from being deleted meanwhile.
-      const newComment = Prisma.sql`(SELECT "id" FROM "comment")`;
+      // trip and atomically. FOR SHARE keeps the post from being deleted meanwhile; the
+      // notification is about the comment's own row, so no comment (a post deleted just
+      // before) means no notification either.
+      const cause = {
+        actorId: authorId,
+        postId: Prisma.sql`(SELECT "postId" FROM "comment")`,
+        commentId: Prisma.sql`(SELECT "id" FROM "comment")`,
+        text: input.text,
+      };
       const [row] = await ctx.prisma.$queryRaw<CommentRow[]>`
         WITH "post" AS (SELECT "id", "title" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE),
         "comment" AS (
@@ -61,7 +68,7 @@ builder.mutationFields((t) => ({
           SELECT ${input.text}, p."id", ${authorId}::int FROM "post" p
           RETURNING *
         ),
-        ${notificationCtes('COMMENT_ON_POST', { actorId: authorId, postId, commentId: newComment, text: input.text })}
+        ${notificationCtes('COMMENT_ON_POST', cause)}
         SELECT c.*, p."title" AS "postTitle", ${NOTIFIED_JSON} AS "notified"
         FROM "comment" c CROSS JOIN "post" p`;
       if (!row) throw notFound('Post');
