@@ -185,31 +185,40 @@ export function createMutator(url: string, api: Api, maxSockets = 64): Mutator {
         'content-length': String(Buffer.byteLength(body)),
         ...(await api.headers(userId)),
       };
-      return new Promise((resolve) => {
-        const req = request(
-          {
-            host: target.hostname,
-            port: target.port,
-            path: target.pathname,
-            method: 'POST',
-            agent,
-            headers,
-          },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk) => {
-              text += chunk;
-            });
-            res.on('end', () => {
-              resolve({ ok: res.statusCode === 200 && !text.includes('"errors"'), body: text });
-            });
-          },
-        );
-        req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-        req.on('error', (error) => resolve({ ok: false, body: String(error) }));
-        req.end(body);
-      });
+      const attempt = (retried: boolean) =>
+        new Promise<{ ok: boolean; body: string }>((resolve) => {
+          const req = request(
+            {
+              host: target.hostname,
+              port: target.port,
+              path: target.pathname,
+              method: 'POST',
+              agent,
+              headers,
+            },
+            (res) => {
+              let text = '';
+              res.setEncoding('utf8');
+              res.on('data', (chunk) => {
+                text += chunk;
+              });
+              res.on('end', () => {
+                resolve({ ok: res.statusCode === 200 && !text.includes('"errors"'), body: text });
+              });
+            },
+          );
+          req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+          req.on('error', (error: NodeJS.ErrnoException) => {
+            // A kept-alive socket the server closed as idle (Node's 5 s keepAliveTimeout)
+            // while this request was being sent on it: the request never reached the
+            // server, so it is sent again once, as Node's documentation advises.
+            if (!retried && req.reusedSocket && error.code === 'ECONNRESET') {
+              resolve(attempt(true));
+            } else resolve({ ok: false, body: String(error) });
+          });
+          req.end(body);
+        });
+      return attempt(false);
     },
     close: () => agent.destroy(),
   };

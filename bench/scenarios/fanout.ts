@@ -175,6 +175,12 @@ export const fanout: Scenario<FanoutResult> = {
       value: round(r.usage.serverCpuMs),
       better: 'lower',
     },
+    {
+      label: 'server CPU per notification during burst',
+      unit: 'ms',
+      value: r.received ? round(r.usage.serverCpuMs / r.received) : null,
+      better: 'lower',
+    },
     { label: 'server RSS', unit: 'MiB', value: round(r.usage.serverRssMiB), better: 'lower' },
     {
       label: 'event-loop delay p99 during burst',

@@ -233,6 +233,12 @@ export const steady: Scenario<SteadyResult> = {
         better: 'higher',
       },
       {
+        label: 'max rate with p99 ≤ 50 ms, no loss',
+        unit: 'notif/s',
+        value: fastestWithin50(r)?.offered ?? 0,
+        better: 'higher',
+      },
+      {
         label: 'delivered/s at that rate',
         unit: '/s',
         value: best ? round(best.deliveredPerSec) : 0,
@@ -266,6 +272,12 @@ export const steady: Scenario<SteadyResult> = {
         label: 'server CPU at that rate',
         unit: '% core',
         value: best ? round(best.usage.serverCpuPct) : null,
+        better: 'lower',
+      },
+      {
+        label: 'server CPU per notification at that rate',
+        unit: 'ms',
+        value: best ? round(cpuPerNotificationMs(best)) : null,
         better: 'lower',
       },
       {
@@ -339,6 +351,18 @@ export const steady: Scenario<SteadyResult> = {
   },
   points: (r) => r.steps.map((s) => [s.offered, s.latency.p99] as [number, number]),
 };
+
+/** The highest step that passed with p99 ≤ 50 ms (the latency bound). */
+export function fastestWithin50(r: SteadyResult): Step | undefined {
+  return [...r.steps].reverse().find((s) => s.passed && s.latency.p99 <= 50);
+}
+
+/** Server CPU time per delivered notification during a step (ms of one core). */
+export function cpuPerNotificationMs(step: Step): number {
+  return step.deliveredPerSec > 0
+    ? (step.usage.serverCpuPct * 10) / step.deliveredPerSec
+    : Number.NaN;
+}
 
 /** The highest step that passed (steps stop at the first failure). */
 export function bestStep(r: SteadyResult): Step | undefined {

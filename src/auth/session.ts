@@ -3,8 +3,8 @@
 // graphql-ws socket watches its session once and closes with 4403; an SSE stream,
 // which has no socket, watches its own and ends with UNAUTHENTICATED.
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { PubSub } from '../pubsub/pubsub.js';
-import { isRevoked, type Viewer } from './viewer.js';
+import { EVERYONE, type PubSub } from '../pubsub/pubsub.js';
+import { cacheTokenVersions, forgetTokenVersion, isRevoked, type Viewer } from './viewer.js';
 
 // setTimeout cannot wait longer than this (about 24.8 days).
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -27,10 +27,17 @@ export function createSessions(deps: {
   onError(error: unknown): void;
 }): Sessions {
   const { prisma, pubsub } = deps;
+  // Token versions in memory, corrected by the announcements below (viewer.ts).
+  cacheTokenVersions(prisma, pubsub).catch((error) => deps.onError(error));
   return {
     async announceRevoked(userId) {
+      // This instance forgets at once; the others when the announcement arrives.
+      forgetTokenVersion(prisma, userId);
       await pubsub
-        .publish([{ userId, event: { type: 'revoked' } }])
+        .publish([
+          { userId, event: { type: 'revoked' } },
+          { userId: EVERYONE, event: { type: 'tokensRevoked', userId } },
+        ])
         .catch((error) => deps.onError(error));
     },
     async watch(viewer, onEnd) {

@@ -1,17 +1,61 @@
 // Bearer token -> viewer: a signed, unexpired token whose version is still the user's.
+//
+// The user's token version is kept in memory per instance once read, so a request
+// costs no database read. Every revocation is announced to every instance (the
+// EVERYONE topic, see session.ts), which forgets that user's version; the instance
+// that revokes forgets it before its mutation returns. So a revoked token can be
+// accepted elsewhere only until the announcement arrives (one pub/sub hop, the same
+// bound as the closing of its sockets). While the pub/sub is unhealthy, when
+// announcements may be lost, every check reads the database, and after it
+// reconnects the memory is emptied; an entry is also read again after CACHE_MS.
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { EVERYONE, type PubSub } from '../pubsub/pubsub.js';
 import type { TokenClaims } from './tokens.js';
 
 /** The signed-in user, with what their token allows: until when, and under which version. */
 export type Viewer = { id: number; tokenExpiresAt: Date; tokenVersion: number };
 
-/** Whether tokens of this version were revoked since (log-out, new password). */
-export async function isRevoked(prisma: PrismaClient, userId: number, version: number) {
+const CACHE_MS = 60_000;
+// Beyond this many users the memory is emptied rather than grown.
+const CACHE_SIZE = 100_000;
+
+type VersionCache = {
+  pubsub: PubSub;
+  versions: Map<number, { version: number; at: number }>;
+  /** Raised by every forgetting, so that a read that started before it is not kept. */
+  epoch: number;
+};
+
+// One cache per database client: the app's client has one (session.ts starts it);
+// any other client (a test's) reads the database every time.
+const caches = new WeakMap<PrismaClient, VersionCache>();
+
+/** The user's token version in the database (null for a deleted user). */
+async function readVersion(prisma: PrismaClient, userId: number) {
   const user = await prisma.user.findUnique({
     where: { id: userId },
     select: { tokenVersion: true },
   });
-  return user?.tokenVersion !== version;
+  return user?.tokenVersion ?? null;
+}
+
+/** Whether tokens of this version were revoked since (log-out, new password), asking the database. */
+export async function isRevoked(prisma: PrismaClient, userId: number, version: number) {
+  return (await readVersion(prisma, userId)) !== version;
+}
+
+async function currentVersion(prisma: PrismaClient, userId: number) {
+  const cache = caches.get(prisma);
+  if (!cache || !(await cache.pubsub.isHealthy())) return readVersion(prisma, userId);
+  const known = cache.versions.get(userId);
+  if (known && Date.now() - known.at < CACHE_MS) return known.version;
+  const epoch = cache.epoch;
+  const version = await readVersion(prisma, userId);
+  if (version !== null && cache.epoch === epoch) {
+    if (cache.versions.size >= CACHE_SIZE) cache.versions.clear();
+    cache.versions.set(userId, { version, at: Date.now() });
+  }
+  return version;
 }
 
 /** The viewer that verified claims name, or null when their version was revoked. */
@@ -19,6 +63,35 @@ export async function viewerFromClaims(
   prisma: PrismaClient,
   claims: TokenClaims,
 ): Promise<Viewer | null> {
-  if (await isRevoked(prisma, claims.id, claims.version)) return null;
+  if ((await currentVersion(prisma, claims.id)) !== claims.version) return null;
   return { id: claims.id, tokenExpiresAt: claims.tokenExpiresAt, tokenVersion: claims.version };
+}
+
+/** Forgets a user's version on this instance (their tokens were revoked). */
+export function forgetTokenVersion(prisma: PrismaClient, userId: number) {
+  const cache = caches.get(prisma);
+  if (!cache) return;
+  cache.epoch++;
+  cache.versions.delete(userId);
+}
+
+/**
+ * Keeps token versions in memory for this client, once revocation announcements
+ * are being listened to. Resolves with the function that stops it.
+ */
+export async function cacheTokenVersions(prisma: PrismaClient, pubsub: PubSub) {
+  const cache: VersionCache = { pubsub, versions: new Map(), epoch: 0 };
+  const unsubscribe = await pubsub.subscribe(EVERYONE, (event) => {
+    if (event.type === 'tokensRevoked') forgetTokenVersion(prisma, event.userId);
+    else if (event.type === 'resync') {
+      // Announcements may have been lost while the transport was away.
+      cache.epoch++;
+      cache.versions.clear();
+    }
+  });
+  caches.set(prisma, cache);
+  return async () => {
+    caches.delete(prisma);
+    await unsubscribe();
+  };
 }

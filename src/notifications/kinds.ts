@@ -3,11 +3,15 @@
 // its enum value; the store, the notifier and the streams need no change.
 import { type NotificationKind, Prisma } from '../generated/prisma/client.js';
 
-/** What caused a notification: who acted, on which post or comment, with which text. */
+/**
+ * What caused a notification: who acted, on which post or comment, with which text.
+ * An id may be an SQL expression, for a row written by the same statement (a new
+ * comment and its notification are one INSERT, see store.ts).
+ */
 export type Cause = {
   actorId: number;
-  postId: number;
-  commentId?: number;
+  postId: number | Prisma.Sql;
+  commentId?: number | Prisma.Sql;
   /** The text the peek is cut from (a comment's text, a post's title). */
   text: string;
 };
@@ -20,9 +24,8 @@ export type KindRule = {
    * It runs inside the INSERT … SELECT, so recipient ids never leave the database.
    */
   recipients(cause: Cause): Prisma.Sql;
-  message(actorUsername: string): string;
-  /** Whether one cause may tell many users at once (the store locks differently). */
-  fanOut: boolean;
+  /** The message as SQL, from the actor's username as SQL: it is read in the same INSERT. */
+  message(actorUsername: Prisma.Sql): Prisma.Sql;
 };
 
 export const kinds: Record<NotificationKind, KindRule> = {
@@ -31,15 +34,13 @@ export const kinds: Record<NotificationKind, KindRule> = {
     // A comment on someone else's post tells the post's author; a self-comment nobody.
     recipients: ({ postId, actorId }) => Prisma.sql`
       SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int AND "authorId" <> ${actorId}::int`,
-    message: (actor) => `${actor} commented on your post.`,
-    fanOut: false,
+    message: (actor) => Prisma.sql`${actor} || ${' commented on your post.'}`,
   },
   NEW_POST_BY_FOLLOWED: {
     description: 'A user the recipient follows published a new post.',
     recipients: ({ actorId }) => Prisma.sql`
       SELECT "followerId" FROM "Follow" WHERE "followingId" = ${actorId}::int`,
-    message: (actor) => `${actor} published a new post.`,
-    fanOut: true,
+    message: (actor) => Prisma.sql`${actor} || ${' published a new post.'}`,
   },
 };
 

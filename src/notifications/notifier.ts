@@ -32,9 +32,16 @@ export function createNotifier(deps: {
       const shown = created.filter((c) => !c.hidden);
       await pubsub
         .publish(
-          shown.map(({ id, recipientId }) => ({
-            userId: recipientId,
-            event: { type: 'notification', id },
+          // The whole notification travels, so a subscriber expecting its number
+          // delivers it without a read.
+          shown.map(({ hidden: _hidden, ...notification }) => ({
+            userId: notification.recipientId,
+            event: {
+              type: 'notification',
+              id: notification.id,
+              seq: notification.seq,
+              notification,
+            },
           })),
         )
         .then(() => metrics.notificationsPublished.inc(shown.length), failed);

@@ -4,7 +4,8 @@
 // No library batches "the next rows after a different cursor per key", so the
 // batching is written here: calls made in the same tick with the same selection
 // are grouped and served by
-//   1. one query for the ids: each recipient's next page after its own cursor;
+//   1. one query for the ids: each recipient's next page after its own cursor (the
+//      sequence number of the last notification it delivered);
 //   2. one Prisma query for those ids with the subscribers' selection.
 // A lone call is served by one query.
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -19,7 +20,7 @@ type Request = {
 };
 
 export type NotificationReader = {
-  /** Up to `page` notifications of the recipient with an id above `after`, oldest first. */
+  /** Up to `page` notifications of the recipient numbered above `after`, oldest first. */
   read<Row>(recipientId: number, after: number, selection: Selection | undefined): Promise<Row[]>;
 };
 
@@ -35,8 +36,8 @@ export function createNotificationReader(prisma: PrismaClient, page: number): No
         only.resolve(
           await prisma.notification.findMany({
             ...selection,
-            where: { recipientId: only.recipientId, id: { gt: only.after }, hidden: false },
-            orderBy: { id: 'asc' },
+            where: { recipientId: only.recipientId, seq: { gt: only.after }, hidden: false },
+            orderBy: { seq: 'asc' },
             take: page,
           }),
         );
@@ -48,14 +49,14 @@ export function createNotificationReader(prisma: PrismaClient, page: number): No
           AS wanted("recipientId", "after")
         CROSS JOIN LATERAL (
           SELECT "id" FROM "Notification"
-          WHERE "recipientId" = wanted."recipientId" AND "id" > wanted."after" AND NOT "hidden"
-          ORDER BY "id" LIMIT ${page}
+          WHERE "recipientId" = wanted."recipientId" AND "seq" > wanted."after" AND NOT "hidden"
+          ORDER BY "seq" LIMIT ${page}
         ) AS n`;
       const rows = ids.length
         ? await prisma.notification.findMany({
             ...selection,
             where: { id: { in: ids.map((row) => row.id) } },
-            orderBy: { id: 'asc' },
+            orderBy: [{ recipientId: 'asc' }, { seq: 'asc' }],
           })
         : [];
       const byRecipient = new Map<number, unknown[]>();
@@ -67,7 +68,9 @@ export function createNotificationReader(prisma: PrismaClient, page: number): No
       // A recipient asked twice in one batch (two subscriptions) gets its rows each time.
       for (const request of requests) {
         const mine = byRecipient.get(request.recipientId) ?? [];
-        request.resolve(mine.filter((row) => (row as { id: number }).id > request.after));
+        request.resolve(
+          mine.filter((row) => ((row as { seq: number | null }).seq ?? 0) > request.after),
+        );
       }
     } catch (error) {
       for (const request of requests) request.reject(error);

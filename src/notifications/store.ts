@@ -1,68 +1,143 @@
-// Writes notifications inside the transaction of the comment or post that causes
-// them, with their deliveries (the outbox). Publishing happens after the commit,
-// in the notifier.
+// Writes notifications in the same SQL statement as the comment or post that causes
+// them (one round trip), reading the recipients' preferences and mutes in it too.
+// When a delivery channel is on, the deliveries are recorded in the same
+// transaction (the outbox). Publishing happens after the commit, in the notifier.
 import type { Outbox } from '../delivery/outbox.js';
-import type { NotificationKind, Prisma } from '../generated/prisma/client.js';
+import { type NotificationKind, Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import type { NotificationPayload } from '../pubsub/pubsub.js';
 import { type Cause, kinds, peek } from './kinds.js';
 
-type Tx = Prisma.TransactionClient;
-/** `hidden`: IN_APP was off for the kind, so nothing is published for it. */
-export type Created = { id: number; recipientId: number; hidden: boolean };
+/**
+ * A stored notification, as the notifier publishes it. `hidden`: IN_APP was off for
+ * its kind, so it is kept for the other channels and published to nobody.
+ */
+export type Created = NotificationPayload & { hidden: boolean };
 
-// `since` replay and the live stream both rely on a recipient's notification ids
-// growing in commit order. A sequence alone does not promise that: a transaction
-// can take id 10, commit after the one that took id 11, and a client that already
-// has 11 would never see 10. So the insert and the commit are serialised per
-// recipient: a single-recipient insert holds that recipient's lock (and a shared
-// global one); a fan-out holds the global lock exclusively. Held from the insert to
-// the commit only, so they cost one statement's time.
-const LOCK_SPACE = 0x4e07; // first key of pg_advisory_xact_lock(int, int)
-const FANOUT_KEY = 0;
+const asId = (value: number | Prisma.Sql | undefined) =>
+  value === undefined ? Prisma.sql`NULL` : typeof value === 'number' ? Prisma.sql`${value}` : value;
 
 /**
- * Stores the notifications of one cause, in one INSERT … SELECT whatever their
- * number, which also reads the recipients' preferences and mutes: a recipient who
- * muted the post gets nothing, one with IN_APP off gets a hidden row (the other
- * channels still use it). The outbox then records the deliveries, set-based too.
+ * The CTEs (to follow `WITH` and other CTEs) that store one cause's notifications
+ * in one INSERT … SELECT, whatever their number; `"notified"` then holds the rows
+ * and `"actor"` the actor's username.
+ *
+ * Each recipient's counter row (`User.notificationSeq`) is raised by the same
+ * statement, which numbers their notifications 1, 2, 3… and holds that row's lock
+ * until commit: a second cause for the same recipient waits, so numbers (and ids,
+ * taken after the lock) grow in commit order per recipient. The rows are locked in
+ * id order first, so two fan-outs with common followers cannot deadlock.
  */
-export async function notify(
-  tx: Tx,
-  kind: NotificationKind,
-  cause: Cause,
-  outbox: Outbox,
-): Promise<Created[]> {
+export function notificationCtes(kind: NotificationKind, cause: Cause): Prisma.Sql {
   const rule = kinds[kind];
-  const recipients = rule.recipients(cause);
-  const actor = await tx.user.findUniqueOrThrow({
-    where: { id: cause.actorId },
-    select: { username: true },
-  });
-  if (rule.fanOut) {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
-  } else {
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock_shared(${LOCK_SPACE}::int, ${FANOUT_KEY}::int)`;
-    await tx.$queryRaw`
-      SELECT pg_advisory_xact_lock(${LOCK_SPACE + 1}::int, r."recipientId")::text
-      FROM (${recipients}) AS r("recipientId")`;
-  }
-  // Raw SQL because Prisma has no INSERT … SELECT.
-  const created = await tx.$queryRaw<Created[]>`
+  return Prisma.sql`
+  "actor" AS (SELECT "username" FROM "User" WHERE "id" = ${cause.actorId}::int),
+  "recipients" AS (
+    SELECT u."id" FROM "User" u
+    WHERE u."id" IN (${rule.recipients(cause)})
+      -- Nothing about a post its recipient muted, on any channel.
+      AND NOT EXISTS (SELECT 1 FROM "PostMute" m
+                      WHERE m."userId" = u."id" AND m."postId" = ${asId(cause.postId)}::int)
+    ORDER BY u."id"
+    FOR NO KEY UPDATE
+  ),
+  "numbered" AS (
+    UPDATE "User" u SET "notificationSeq" = u."notificationSeq" + 1
+    FROM "recipients" r WHERE u."id" = r."id"
+    RETURNING u."id" AS "recipientId", u."notificationSeq" AS "seq"
+  ),
+  "notified" AS (
     INSERT INTO "Notification"
-      ("recipientId", "kind", "actorId", "postId", "commentId", "message", "peek", "hidden")
-    SELECT r."recipientId", ${kind}::"NotificationKind", ${cause.actorId}::int, ${cause.postId}::int,
-           ${cause.commentId ?? null}::int, ${rule.message(actor.username)}, ${peek(cause.text)},
+      ("recipientId", "seq", "kind", "actorId", "postId", "commentId", "message", "peek", "hidden")
+    SELECT n."recipientId", n."seq", ${kind}::"NotificationKind", ${cause.actorId}::int,
+           ${asId(cause.postId)}::int, ${asId(cause.commentId)}::int,
+           ${rule.message(Prisma.sql`a."username"`)}, ${peek(cause.text)},
            NOT COALESCE(p."enabled", true)
-    FROM (${recipients}) AS r("recipientId")
-    LEFT JOIN "NotificationPreference" p ON p."userId" = r."recipientId"
+    FROM "numbered" n CROSS JOIN "actor" a
+    LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
       AND p."kind" = ${kind}::"NotificationKind" AND p."channel" = 'IN_APP'
-    WHERE NOT EXISTS (SELECT 1 FROM "PostMute" m
-                      WHERE m."userId" = r."recipientId" AND m."postId" = ${cause.postId}::int)
-    ORDER BY r."recipientId"
-    RETURNING "id", "recipientId", "hidden"`;
-  await outbox.record(
-    tx,
-    kind,
-    created.map((c) => c.id),
-  );
-  return created;
+    ORDER BY n."recipientId"
+    RETURNING *
+  )`;
+}
+
+/**
+ * A text column (name it with AS) holding the stored notifications as JSON, decoded
+ * by `createdFrom`. The notifications of one cause differ only in id, recipient and
+ * number, so those come as arrays and the rest once: a post's fan-out to 10,000
+ * followers is then a few hundred kilobytes, not 3 MB of objects to build and parse.
+ * Text, so that no driver's JSON handling gets in the way.
+ */
+export const NOTIFIED_JSON = Prisma.sql`(
+  SELECT json_build_object(
+    'ids', array_agg(n."id" ORDER BY n."recipientId"),
+    'recipientIds', array_agg(n."recipientId" ORDER BY n."recipientId"),
+    'seqs', array_agg(n."seq" ORDER BY n."recipientId"),
+    'hidden', array_agg(n."hidden" ORDER BY n."recipientId"),
+    'shared', (
+      SELECT json_build_object(
+        'kind', s."kind", 'actorId', s."actorId", 'postId', s."postId", 'commentId', s."commentId",
+        'message', s."message", 'peek', s."peek", 'read', s."read",
+        'createdAt', s."createdAt" AT TIME ZONE 'UTC', 'actorUsername', a."username")
+      FROM "notified" s CROSS JOIN "actor" a LIMIT 1)
+  )::text
+  FROM "notified" n)`;
+
+type Stored = {
+  ids: number[] | null;
+  recipientIds: number[] | null;
+  seqs: number[] | null;
+  hidden: boolean[] | null;
+  shared:
+    | (Omit<Created, 'id' | 'seq' | 'recipientId' | 'hidden' | 'actor' | 'post' | 'comment'> & {
+        actorUsername: string;
+      })
+    | null;
+};
+
+/** The notifications of a `NOTIFIED_JSON` column, with the post and comment their cause wrote or read. */
+export function createdFrom(
+  json: string,
+  about: { post: Created['post']; comment: Created['comment'] },
+): Created[] {
+  const { ids, recipientIds, seqs, hidden, shared } = JSON.parse(json) as Stored;
+  if (!ids || !recipientIds || !seqs || !hidden || !shared) return [];
+  const { actorUsername, ...fields } = shared;
+  const common = {
+    ...fields,
+    createdAt: new Date(fields.createdAt).toISOString(),
+    actor: { id: fields.actorId, username: actorUsername },
+    post: about.post,
+    comment: about.comment,
+  };
+  return ids.map((id, i) => ({
+    ...common,
+    id,
+    recipientId: recipientIds[i] as number,
+    seq: seqs[i] as number,
+    hidden: hidden[i] as boolean,
+  }));
+}
+
+/**
+ * Runs a mutation's one statement (built with `notificationCtes` and selecting
+ * `NOTIFIED_JSON` AS "notified"). With a delivery channel on, it runs in a
+ * transaction that also records the deliveries, so that none is lost or sent for
+ * nothing; without one, alone, in one round trip.
+ */
+export async function writeCause<Row extends { notified: string }>(
+  prisma: PrismaClient,
+  outbox: Outbox,
+  kind: NotificationKind,
+  statement: Prisma.Sql,
+): Promise<Row | undefined> {
+  if (!outbox.active) {
+    const [row] = await prisma.$queryRaw<Row[]>(statement);
+    return row;
+  }
+  return prisma.$transaction(async (tx) => {
+    const [row] = await tx.$queryRaw<Row[]>(statement);
+    const ids = row ? ((JSON.parse(row.notified) as Stored).ids ?? []) : [];
+    await outbox.record(tx, kind, ids);
+    return row;
+  });
 }

@@ -1,20 +1,28 @@
 // The subscriber side: one viewer's notifications as a stream, first those newer
 // than `since` from the database, then live ones, with nothing missed or repeated.
 //
-// Events only wake the stream up; it then reads every notification of the viewer
-// with an id above the last one it delivered. Because a recipient's ids grow in
-// commit order (see store.ts), that read is complete, so a late, lost, repeated
-// or reordered event cannot produce a gap or a duplicate, and there is no window
-// between the replay and the live part: both are the same read.
+// A recipient's notifications are numbered 1, 2, 3… in commit order (store.ts).
+// The stream remembers the number it delivered last. An event carrying the next
+// number is delivered as it is, without a database read; any other situation reads
+// the database from the last number: the start (`since`), a gap (an event lost or
+// overtaken), a resync after the transport reconnected, or a selection asking for
+// more than events carry. An event at or below the last number is a duplicate and
+// is dropped. So a lost, late, repeated or reordered event never produces a gap or
+// a duplicate, and the database stays the truth.
 import { Repeater } from 'graphql-yoga';
 import type { SessionEnd } from '../auth/session.js';
 import { unauthenticated } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../metrics.js';
-import type { PubSub, UserEvent } from '../pubsub/pubsub.js';
+import type { NotificationPayload, PubSub, UserEvent } from '../pubsub/pubsub.js';
 import type { NotificationReader, Selection } from './reader.js';
 
 export const PAGE = 100;
+
+// A gap the database cannot fill yet (an event arrived before its commit became
+// visible to this instance's connection) is read again after these waits; after
+// the last, the database is believed and the early events are dropped.
+const RETRY_MS = [5, 20, 50, 100, 250, 500, 1_000];
 
 type Common = {
   prisma: PrismaClient;
@@ -28,61 +36,124 @@ type Common = {
   watchSession?: (onEnd: (reason: SessionEnd) => void) => Promise<() => void>;
 };
 
-export function notificationStream<Row extends { id: number; createdAt: Date }>(
+export function notificationStream<Row extends { seq: number | null; createdAt: Date }>(
   options: Common & {
     reader: NotificationReader;
     /** Deliver notifications with a larger id; undefined: only those created from now on. */
     since?: number;
     /** The subscriber's own selection, so each read is one query with its relations. */
     selection?: Selection;
+    /** The row an event's notification stands for; undefined when the selection needs more. */
+    fromEvent?: (notification: NotificationPayload) => Row;
   },
 ): AsyncIterable<Row> {
-  const { prisma, reader, selection, metrics, viewerId } = options;
+  const { prisma, reader, selection, metrics, viewerId, fromEvent } = options;
   return new Repeater<Row>(async (push, stop) => {
-    let last = options.since ?? 0;
+    let last = 0;
     let stopped = false;
+    // Events above `last`, by number; undefined for a wake-up without the notification.
+    const ahead = new Map<number, NotificationPayload | undefined>();
+    let mustRead = options.since !== undefined;
+    let retries = 0;
+    let retryTimer: NodeJS.Timeout | undefined;
     stop.then(() => {
       stopped = true;
+      clearTimeout(retryTimer);
     });
 
-    const readNew = rerunning(async () => {
-      let page: Row[];
-      do {
-        page = await reader.read<Row>(viewerId, last, selection);
-        for (const row of page) {
-          if (stopped) return;
-          last = row.id;
-          await push(row);
-          metrics.notificationsDelivered.inc();
-          if (row.createdAt instanceof Date) {
-            metrics.deliveryLatency.observe((Date.now() - row.createdAt.getTime()) / 1000);
-          }
+    const deliver = async (row: Row) => {
+      last = row.seq ?? last;
+      await push(row);
+      metrics.notificationsDelivered.inc();
+      if (row.createdAt instanceof Date) {
+        metrics.deliveryLatency.observe((Date.now() - row.createdAt.getTime()) / 1000);
+      }
+    };
+
+    const pump = rerunning(async () => {
+      while (!stopped) {
+        for (const seq of ahead.keys()) if (seq <= last) ahead.delete(seq);
+        const next = ahead.get(last + 1);
+        if (!mustRead && next && fromEvent) {
+          ahead.delete(last + 1);
+          await deliver(fromEvent(next));
+          continue;
         }
-      } while (page.length === PAGE && !stopped);
+        if (!mustRead && ahead.size === 0) return;
+        mustRead = false;
+        const before = last;
+        let page: Row[];
+        do {
+          page = await reader.read<Row>(viewerId, last, selection);
+          for (const row of page) {
+            if (stopped) return;
+            if ((row.seq ?? 0) > last) await deliver(row);
+          }
+        } while (page.length === PAGE && !stopped);
+        if (last !== before) retries = 0;
+        else if (ahead.size > 0 && !(fromEvent && ahead.get(last + 1))) {
+          // Nothing new in the database although events announced more: not visible yet.
+          const wait = RETRY_MS[retries++];
+          if (wait === undefined) {
+            retries = 0;
+            ahead.clear();
+            return;
+          }
+          clearTimeout(retryTimer);
+          retryTimer = setTimeout(() => {
+            mustRead = true;
+            void pump();
+          }, wait);
+          return;
+        }
+      }
     }, stop);
 
-    // Until the starting point is known, events are ignored: the first read, which
-    // starts after it, fetches whatever they announced.
+    // Until the starting number is known, events are only kept: the start drops
+    // those at or below it.
     let started = false;
     const onEvent = (event: UserEvent) => {
-      if (!started || event.type === 'read' || event.type === 'revoked') return;
-      if (event.type === 'notification' && event.id <= last) return;
-      void readNew();
+      if (event.type === 'notification') {
+        // An event about someone else's notification is never delivered.
+        if (event.notification && event.notification.recipientId !== viewerId) return;
+        if (started && event.seq <= last) return;
+        if (ahead.size >= PAGE) {
+          // A client that reads slower than its notifications arrive: keep no more of
+          // them in memory; the database has them all, and pages through them.
+          ahead.clear();
+          mustRead = true;
+        } else ahead.set(event.seq, event.notification);
+      } else if (event.type === 'resync') {
+        mustRead = true;
+      } else return;
+      if (started) void pump();
     };
 
     await guarded(options, 'notificationAdded', onEvent, stop, async () => {
-      if (options.since === undefined) {
-        const newest = await prisma.notification.findFirst({
-          where: { recipientId: viewerId },
-          orderBy: { id: 'desc' },
-          select: { id: true },
-        });
-        last = newest?.id ?? 0;
-      }
+      last = await startingNumber(prisma, viewerId, options.since);
       started = true;
-      await readNew();
+      await pump();
     });
   });
+}
+
+/** The number after which to deliver: that of `since`, or the newest one now. */
+async function startingNumber(prisma: PrismaClient, viewerId: number, since: number | undefined) {
+  if (since === undefined) {
+    const user = await prisma.user.findUnique({
+      where: { id: viewerId },
+      select: { notificationSeq: true },
+    });
+    return user?.notificationSeq ?? 0;
+  }
+  // Ids grow in commit order per recipient too, so the newest notification with an
+  // id up to `since` is where the client stands (even if `since` itself is not theirs).
+  const newest = await prisma.notification.findFirst({
+    where: { recipientId: viewerId, id: { lte: since } },
+    orderBy: { id: 'desc' },
+    select: { seq: true },
+  });
+  return newest?.seq ?? 0;
 }
 
 /** The viewer's unread count, now and after every change. */

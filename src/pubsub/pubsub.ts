@@ -1,19 +1,48 @@
 // The one small interface between "something happened to user X" and the
-// subscriptions listening for X. Events carry ids only: a listener re-reads what
-// it needs from the database, so an event can be lost, repeated or reordered
-// without a client ever seeing a wrong or missing notification.
+// subscriptions listening for X. A notification event carries the stored
+// notification with its per-recipient sequence number, so a subscriber that
+// expects exactly that number delivers it without reading the database; one that
+// sees a gap (a lost or reordered event) reads the database, which stays the
+// truth. Events are JSON on every transport (a date is an ISO string).
+
+/** A stored notification as it travels: its row plus what common selections ask of its relations. */
+export type NotificationPayload = {
+  id: number;
+  /** 1, 2, 3… per recipient, in commit order. */
+  seq: number;
+  recipientId: number;
+  kind: 'COMMENT_ON_POST' | 'NEW_POST_BY_FOLLOWED';
+  actorId: number;
+  postId: number | null;
+  commentId: number | null;
+  message: string;
+  peek: string;
+  read: boolean;
+  createdAt: string;
+  actor: { id: number; username: string };
+  post: { id: number; title: string } | null;
+  comment: { id: number; text: string } | null;
+};
 
 export type UserEvent =
-  /** A notification for this user was committed. */
-  | { type: 'notification'; id: number }
+  /** A notification for this user was committed; without `notification`, a wake-up only. */
+  | { type: 'notification'; id: number; seq: number; notification?: NotificationPayload }
   /** Some of this user's notifications were marked read. */
   | { type: 'read' }
   /** Every token of this user was revoked (log-out, new password): close their sockets. */
   | { type: 'revoked' }
+  /** On the EVERYONE topic: some tokens of this user were revoked (forget their version). */
+  | { type: 'tokensRevoked'; userId: number }
   /** Events may have been lost (the transport reconnected): re-read everything. */
   | { type: 'resync' };
 
 export type UserMessage = { userId: number; event: UserEvent };
+
+/**
+ * The topic every instance listens to, for events about any user (a token
+ * revocation). User ids start at 1, so no user's own topic is this one.
+ */
+export const EVERYONE = 0;
 
 export type Listener = (event: UserEvent) => void;
 

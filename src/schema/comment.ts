@@ -1,9 +1,16 @@
 // Comments, and the notification a comment sends to the post's author.
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
-import { notify } from '../notifications/store.js';
+import { Prisma } from '../generated/prisma/client.js';
+import {
+  createdFrom,
+  NOTIFIED_JSON,
+  notificationCtes,
+  writeCause,
+} from '../notifications/store.js';
 import { characters, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
+import { needsRelations } from './query-needs.js';
 
 export const Comment = builder.prismaNode('Comment', {
   id: { field: 'id' },
@@ -16,10 +23,23 @@ export const Comment = builder.prismaNode('Comment', {
   }),
 });
 
+type CommentRow = {
+  id: number;
+  text: string;
+  postId: number;
+  authorId: number;
+  createdAt: Date;
+  postTitle: string;
+  notified: string;
+};
+
 const text = z
   .string()
   .trim()
   .pipe(characters(1, 5_000, 'The comment cannot be empty.', 'Use at most 5,000 characters.'));
+
+// Built once: zod compiles an object schema when it is created.
+const createRules = z.object({ text });
 
 const CreateCommentInput = builder.inputType('CreateCommentInput', {
   fields: (t) => ({
@@ -35,17 +55,42 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const authorId = viewerId(ctx);
       const postId = decodeId(args.input.postId, 'Post', 'postId');
-      const input = parseInput(z.object({ text }), args.input);
-      const { comment, created } = await ctx.prisma.$transaction(async (tx) => {
-        // FOR SHARE keeps the post from being deleted between this check and the insert.
-        const [post] = await tx.$queryRaw<{ authorId: number }[]>`
-          SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE`;
-        if (!post) throw notFound('Post');
-        const comment = await tx.comment.create({ data: { text: input.text, postId, authorId } });
-        const cause = { actorId: authorId, postId, commentId: comment.id, text: comment.text };
-        return { comment, created: await notify(tx, 'COMMENT_ON_POST', cause, ctx.outbox) };
-      });
-      await ctx.notifier.created(created);
+      const input = parseInput(createRules, args.input);
+      // One statement: the post check, the comment and its notification, in one round
+      // trip and atomically. FOR SHARE keeps the post from being deleted meanwhile; the
+      // notification is about the comment's own row, so no comment (a post deleted just
+      // before) means no notification either.
+      const cause = {
+        actorId: authorId,
+        postId: Prisma.sql`(SELECT "postId" FROM "comment")`,
+        commentId: Prisma.sql`(SELECT "id" FROM "comment")`,
+        text: input.text,
+      };
+      const row = await writeCause<CommentRow>(
+        ctx.prisma,
+        ctx.outbox,
+        'COMMENT_ON_POST',
+        Prisma.sql`
+        WITH "post" AS (SELECT "id", "title" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE),
+        "comment" AS (
+          INSERT INTO "Comment" ("text", "postId", "authorId")
+          SELECT ${input.text}, p."id", ${authorId}::int FROM "post" p
+          RETURNING *
+        ),
+        ${notificationCtes('COMMENT_ON_POST', cause)}
+        SELECT c.*, p."title" AS "postTitle", ${NOTIFIED_JSON} AS "notified"
+        FROM "comment" c CROSS JOIN "post" p`,
+      );
+      if (!row) throw notFound('Post');
+      const { postTitle, notified, ...comment } = row;
+      await ctx.notifier.created(
+        createdFrom(notified, {
+          post: { id: postId, title: postTitle },
+          comment: { id: comment.id, text: comment.text },
+        }),
+      );
+      // The row has every scalar; only a selection of relations needs a read.
+      if (!needsRelations(query)) return comment;
       return ctx.prisma.comment.findUniqueOrThrow({ ...query, where: { id: comment.id } });
     },
   }),

@@ -4,8 +4,10 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Context } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Notification as NotificationRow } from '../generated/prisma/client.js';
+import { eventCovers } from '../notifications/coverage.js';
 import { kinds } from '../notifications/kinds.js';
 import { notificationStream, unreadCountStream } from '../notifications/stream.js';
+import type { NotificationPayload } from '../pubsub/pubsub.js';
 import { checkPage, decodeId } from './args.js';
 import { builder, viewerId } from './builder.js';
 
@@ -106,6 +108,12 @@ builder.mutationFields((t) => ({
   }),
 }));
 
+/** An event's notification as the row a database read would have given (with its relations). */
+function rowFromEvent(notification: NotificationPayload): NotificationRow {
+  // Only notifications shown in the app (IN_APP on) are ever published.
+  return { ...notification, createdAt: new Date(notification.createdAt), hidden: false };
+}
+
 /** What a live stream needs; over SSE it also watches the session, as a socket would. */
 function streamOptions(ctx: Context) {
   const id = viewerId(ctx);
@@ -132,8 +140,12 @@ builder.subscriptionFields((t) => ({
         ...streamOptions(ctx),
         reader: ctx.notificationReader,
         since: args.since == null ? undefined : decodeId(args.since, 'Notification', 'since'),
-        // The subscriber's own selection, so each delivery is one query with its relations.
+        // The subscriber's own selection, so each read is one query with its relations.
         selection: queryFromInfo({ context: ctx, info }),
+        // Most selections ask only for what an event carries: delivered without a read.
+        fromEvent: info.fieldNodes.every((node) => eventCovers(node, info.fragments))
+          ? rowFromEvent
+          : undefined,
       }),
     resolve: (notification) => notification,
   }),

@@ -1,9 +1,16 @@
 // Posts: reading, writing, and the fan-out to followers on publication.
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
-import { notify } from '../notifications/store.js';
+import { Prisma } from '../generated/prisma/client.js';
+import {
+  createdFrom,
+  NOTIFIED_JSON,
+  notificationCtes,
+  writeCause,
+} from '../notifications/store.js';
 import { characters, checkPage, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
+import { needsRelations } from './query-needs.js';
 
 export const Post = builder.prismaNode('Post', {
   id: { field: 'id' },
@@ -25,6 +32,16 @@ export const Post = builder.prismaNode('Post', {
     commentCount: t.relationCount('comments'),
   }),
 });
+
+type PostRow = {
+  id: number;
+  title: string;
+  body: string;
+  authorId: number;
+  createdAt: Date;
+  updatedAt: Date;
+  notified: string;
+};
 
 const title = z
   .string()
@@ -85,12 +102,28 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, args, ctx) => {
       const authorId = viewerId(ctx);
       const input = parseInput(createRules, args.input);
-      const { post, created } = await ctx.prisma.$transaction(async (tx) => {
-        const post = await tx.post.create({ data: { ...input, authorId } });
-        const cause = { actorId: authorId, postId: post.id, text: post.title };
-        return { post, created: await notify(tx, 'NEW_POST_BY_FOLLOWED', cause, ctx.outbox) };
-      });
-      await ctx.notifier.created(created);
+      // One statement: the post and its followers' notifications, in one round trip
+      // and atomically. updatedAt is written here because Prisma's @updatedAt is not.
+      const row = await writeCause<PostRow>(
+        ctx.prisma,
+        ctx.outbox,
+        'NEW_POST_BY_FOLLOWED',
+        Prisma.sql`
+        WITH "post" AS (
+          INSERT INTO "Post" ("title", "body", "authorId", "updatedAt")
+          VALUES (${input.title}, ${input.body}, ${authorId}::int, CURRENT_TIMESTAMP)
+          RETURNING *
+        ),
+        ${notificationCtes('NEW_POST_BY_FOLLOWED', { actorId: authorId, postId: Prisma.sql`(SELECT "id" FROM "post")`, text: input.title })}
+        SELECT p.*, ${NOTIFIED_JSON} AS "notified" FROM "post" p`,
+      );
+      if (!row) throw new Error('INSERT … RETURNING returned no row');
+      const { notified, ...post } = row;
+      await ctx.notifier.created(
+        createdFrom(notified, { post: { id: post.id, title: post.title }, comment: null }),
+      );
+      // The row has every scalar; only a selection of relations needs a read.
+      if (!needsRelations(query)) return post;
       return ctx.prisma.post.findUniqueOrThrow({ ...query, where: { id: post.id } });
     },
   }),

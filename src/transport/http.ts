@@ -69,7 +69,6 @@ export function createHttpServer(options: {
       res.end(await metrics.registry.metrics());
       return;
     }
-    if (serveWebApp(req, res)) return;
     const refusal = bodyRefusal(req, config.MAX_BODY_BYTES);
     if (refusal) {
       res.writeHead(refusal.status, { 'content-type': 'application/json', connection: 'close' });
@@ -84,6 +83,7 @@ export function createHttpServer(options: {
       });
       return;
     }
+    if (serveWebApp(req, res)) return;
     options.yoga(req, res);
   }
 }

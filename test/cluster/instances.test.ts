@@ -87,6 +87,29 @@ describe.skipIf(!redisAvailable)('several instances', () => {
     expect(bystanderSub.results.pending()).toHaveLength(0);
   });
 
+  it('delivers comments made at once on three instances to one subscriber, each once and in order', async () => {
+    const author = await signUp(a.url, 'busy');
+    const commenters = await Promise.all([a, b, c].map((i) => signUp(i.url, 'racer')));
+    const sub = await live(b, author);
+    const post = await createPost(a.url, author, 'Popular');
+    const texts = [a, b, c].flatMap((_, i) => [0, 1, 2, 3, 4].map((j) => `race ${i}-${j}`));
+    await Promise.all(
+      [a, b, c].flatMap((instance, i) =>
+        [0, 1, 2, 3, 4].map((j) =>
+          comment(instance.url, commenters[i] as TestUser, post.id, `race ${i}-${j}`),
+        ),
+      ),
+    );
+    const received = [];
+    for (const _ of texts) received.push(await sub.results.next('a racing comment', 10_000));
+    const peeks = received.map((r) => r.data?.notificationAdded.peek);
+    expect(new Set(peeks)).toEqual(new Set(texts.map((t) => `${t.slice(0, 10)}...`)));
+    // Ids grow in commit order per recipient: delivered oldest first, none twice.
+    const ids = received.map((r) => Number(atob(r.data?.notificationAdded.id ?? '').split(':')[1]));
+    expect(ids).toEqual([...ids].sort((x, y) => x - y));
+    expect(new Set(ids).size).toBe(texts.length);
+  });
+
   it('follows a mark-read on A with the unread count on B', async () => {
     const user = await signUp(a.url, 'reader');
     const other = await signUp(a.url, 'other');

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { graphql } from '../generated/gql.js';
 import { connectWs, ok, request, type WsConnection } from '../helpers/clients.js';
 import { type Instance, startInstance } from '../helpers/instances.js';
-import { stillPending, within } from '../helpers/raw.js';
+import { eventually, stillPending, within } from '../helpers/raw.js';
 import { createDatabase } from '../helpers/server.js';
 import { hasBinary, type Service, startRedis } from '../helpers/services.js';
 import { signUp } from '../helpers/users.js';
@@ -108,5 +108,23 @@ describe.skipIf(!redisAvailable)('token revocation across instances', () => {
     // The new token works on A, over a socket that stays open.
     const renewed = await liveSocket(a, changed.changePassword.token);
     expect(await stillPending(renewed.closed, 300)).toBe('pending');
+  });
+
+  it('refuses over HTTP on B a token revoked on A, though B holds no socket of that user', async () => {
+    const user = await signUp(a.url, 'httponly');
+    // B has checked this token once, and so knows its version.
+    const before = await request(b.url, TokenTestClusterUnread, {}, user.token);
+    expect(before.data?.unreadNotificationCount).toBe(0);
+
+    expect((await ok(a.url, TokenTestClusterLogOut, {}, user.token)).logOut).toBe(true);
+    // A refuses at once; B as soon as the announcement reaches it through Redis.
+    const onA = await request(a.url, TokenTestClusterUnread, {}, user.token);
+    expect(onA.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const onB = await eventually(
+      () => request(b.url, TokenTestClusterUnread, {}, user.token),
+      (result) => result.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED',
+      10_000,
+    );
+    expect(onB.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
