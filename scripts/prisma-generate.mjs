@@ -1,7 +1,7 @@
 // Runs `prisma generate` without the native schema engine. Every Prisma CLI command
 // first tries to download that engine, which fails on machines that only reach the
 // npm registry; generation itself is WebAssembly and only needs the variable to
-// name an existing file (see ../shared/notes/prisma-offline.md).
+// name an existing file.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
