@@ -69,6 +69,18 @@ export async function createApp(
       })
     : undefined;
   limitsRedis?.on('error', onRedisError);
+  // The first requests must already count across instances: wait (at most the
+  // connect timeout) for the shared counters before serving; a Redis that is down
+  // at start leaves the limiter counting in memory until it comes.
+  if (limitsRedis && limitsRedis.status !== 'ready') {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, config.REDIS_CONNECT_TIMEOUT_MS);
+      limitsRedis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
 
   const secret = config.JWT_SECRET ?? persistentSecret(config.DATA_DIR);
   // Email, Web Push and webhooks: recorded with the notifications (the
