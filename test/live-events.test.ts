@@ -122,7 +122,7 @@ async function commentOnPost(text: string) {
 /** A notification for the author stored by the production SQL, whose event is lost. */
 async function storeWithoutEvent(text: string): Promise<NotificationPayload> {
   const [row] = await db.prisma.$queryRaw<{ notified: string }[]>`
-    WITH ${notificationCtes('COMMENT_ON_POST', { actorId: commenter, postId, text })}
+    WITH ${notificationCtes('COMMENT_ON_POST', { actorId: commenter, postId, text }, createOutbox([]))}
     SELECT ${NOTIFIED_JSON} AS "notified"`;
   const [stored] = createdFrom(row?.notified ?? '[]', {
     post: { id: postId, title: 'Ann post' },

@@ -7,6 +7,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
+import { statementName } from './prepared.js';
 
 export type Database = {
   prisma: PrismaClient;
@@ -20,7 +21,11 @@ export async function openDatabase(options: {
   dataDir: string;
 }): Promise<Database> {
   if (options.databaseUrl) {
-    const adapter = new PrismaPg({ connectionString: options.databaseUrl });
+    const adapter = new PrismaPg(
+      { connectionString: options.databaseUrl },
+      // pg sends an undefined name as an unnamed statement; the type says string only.
+      { statementNameGenerator: statementName as (query: { sql: string }) => string },
+    );
     const prisma = new PrismaClient({ adapter });
     return { prisma, adapter, close: () => prisma.$disconnect() };
   }

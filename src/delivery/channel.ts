@@ -22,11 +22,11 @@ export type Failure = { reason: string; permanent: boolean };
 export type Channel = {
   channel: Exclude<NotificationChannel, 'IN_APP'>;
   /**
-   * Who it applies to: inside the transaction that created the notifications
-   * (all of one kind), records this channel's deliveries for them in set-based
-   * SQL that reads the recipients' preferences itself.
+   * Who it applies to: CTEs for the statement that stores new notifications (all
+   * of one kind, in its "notified" CTE), recording this channel's deliveries of
+   * them in set-based SQL that reads the recipients' preferences itself.
    */
-  record(tx: Tx, kind: NotificationKind, notificationIds: number[]): Promise<void>;
+  record(kind: NotificationKind): Prisma.Sql;
   /** Makes one attempt; resolves when the far end accepted it, throws otherwise. */
   attempt(delivery: Claimed): Promise<void>;
   /** What a thrown error means. Never includes an address or a stack. */

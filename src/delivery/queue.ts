@@ -1,6 +1,6 @@
 // The delivery queue is the "Delivery" table itself: the rows shown in
 // `Notification.deliveries` are the jobs. Shared by every channel: recording
-// (set-based, inside the notifications' transaction), claiming with a lease, and
+// (set-based, in the notifications' own statement), claiming with a lease, and
 // recording each attempt's outcome. See worker.ts for why no job library.
 import { randomUUID } from 'node:crypto';
 import {
@@ -9,68 +9,78 @@ import {
   Prisma,
   type PrismaClient,
 } from '../generated/prisma/client.js';
-import type { Claimed, Tx } from './channel.js';
+import type { Claimed } from './channel.js';
+
+// Recording: each channel adds CTEs to the statement that stores the notifications
+// (notifications/store.ts), reading the new rows from its "notified" CTE, so that
+// notifications and deliveries are written atomically in one round trip. Rows a
+// CTE inserts are not visible to the other CTEs through the table, only through
+// "notified"; foreign keys are checked at the end of the whole statement.
+
+/** A CTE name of this channel's own: one statement holds several channels' CTEs. */
+const named = (channel: NotificationChannel, part: string) =>
+  Prisma.raw(`"${channel.toLowerCase()}_${part}"`);
+
+/** "notified" rows whose recipient has `channel` on for their kind (no preference row: on). */
+const wantedBy = (channel: NotificationChannel) => Prisma.sql`
+  FROM "notified" n
+  LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
+    AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
+  WHERE COALESCE(p."enabled", true)`;
 
 /**
- * One delivery per notification whose recipient has `channel` on for its kind
- * (no preference row: on). Ids are drawn from the sequence first so that the
- * delivery and its item are written by one statement, however many there are.
+ * One delivery per notification whose recipient has `channel` on. Ids are drawn
+ * from the sequence first so that the delivery and its item are written side by
+ * side, however many there are.
  */
-export async function recordEach(
-  tx: Tx,
-  channel: NotificationChannel,
-  kind: NotificationKind,
-  ids: number[],
-) {
-  await tx.$executeRaw`
-    WITH wanted AS MATERIALIZED (
-      SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
-             n."id" AS "notificationId", n."recipientId"
-      FROM "Notification" n
-      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
-        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
-      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
-    ), deliveries AS (
-      INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind")
-      SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId",
-             ${kind}::"NotificationKind"
-      FROM wanted
-    )
+export function eachCtes(channel: NotificationChannel, kind: NotificationKind): Prisma.Sql {
+  const wanted = named(channel, 'wanted');
+  return Prisma.sql`
+  ${wanted} AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
+           n."id" AS "notificationId", n."recipientId"
+    ${wantedBy(channel)}
+  ),
+  ${named(channel, 'deliveries')} AS (
+    INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind")
+    SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId", ${kind}::"NotificationKind"
+    FROM ${wanted}
+  ),
+  ${named(channel, 'items')} AS (
     INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
-    SELECT "deliveryId", "notificationId" FROM wanted`;
+    SELECT "deliveryId", "notificationId" FROM ${wanted}
+  )`;
 }
 
 /**
  * Attaches each notification to its recipient's open digest, opening one (due
  * when the window closes) where there is none. ON CONFLICT DO UPDATE locks the
- * open digest until this transaction commits, so the worker (SKIP LOCKED) cannot
+ * open digest until the statement commits, so the worker (SKIP LOCKED) cannot
  * close a window that is still gaining a notification: each notification is in
- * exactly one digest. Only email has digests, so the recipient alone is the key.
+ * exactly one digest. Only email has digests, so the recipient alone is the key
+ * (one cause notifies each recipient once, so no digest row is touched twice).
  */
-export async function recordDigest(
-  tx: Tx,
+export function digestCtes(
   channel: NotificationChannel,
   kind: NotificationKind,
-  ids: number[],
   windowSeconds: number,
-) {
-  await tx.$executeRaw`
-    WITH wanted AS MATERIALIZED (
-      SELECT n."id", n."recipientId"
-      FROM "Notification" n
-      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
-        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
-      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
-    ), digests AS (
-      INSERT INTO "Delivery" ("channel", "recipientId", "kind", "runAt", "openDigestFor")
-      SELECT ${channel}::"NotificationChannel", "recipientId", ${kind}::"NotificationKind",
-             now() + make_interval(secs => ${windowSeconds}::float8), "recipientId"
-      FROM wanted
-      ON CONFLICT ("openDigestFor") DO UPDATE SET "updatedAt" = now()
-      RETURNING "id", "openDigestFor"
-    )
+): Prisma.Sql {
+  const wanted = named(channel, 'wanted');
+  const digests = named(channel, 'digests');
+  return Prisma.sql`
+  ${wanted} AS MATERIALIZED (SELECT n."id", n."recipientId" ${wantedBy(channel)}),
+  ${digests} AS (
+    INSERT INTO "Delivery" ("channel", "recipientId", "kind", "runAt", "openDigestFor")
+    SELECT ${channel}::"NotificationChannel", "recipientId", ${kind}::"NotificationKind",
+           now() + make_interval(secs => ${windowSeconds}::float8), "recipientId"
+    FROM ${wanted}
+    ON CONFLICT ("openDigestFor") DO UPDATE SET "updatedAt" = now()
+    RETURNING "id", "openDigestFor"
+  ),
+  ${named(channel, 'items')} AS (
     INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
-    SELECT d."id", w."id" FROM digests d JOIN wanted w ON w."recipientId" = d."openDigestFor"`;
+    SELECT d."id", w."id" FROM ${digests} d JOIN ${wanted} w ON w."recipientId" = d."openDigestFor"
+  )`;
 }
 
 /**
@@ -79,35 +89,37 @@ export async function recordDigest(
  * kind: a failing endpoint is retried on its own, without repeating the others.
  * `targets` is a constant of the calling channel, never user input.
  */
-export async function recordPerTarget(
-  tx: Tx,
+export function perTargetCtes(
   channel: NotificationChannel,
   kind: NotificationKind,
-  ids: number[],
   targets: {
     table: 'WebhookEndpoint' | 'PushSubscription';
     column: 'webhookEndpointId' | 'pushSubscriptionId';
   },
-) {
+): Prisma.Sql {
   const table = Prisma.raw(`"${targets.table}"`);
   const column = Prisma.raw(`"${targets.column}"`);
-  await tx.$executeRaw`
-    WITH wanted AS MATERIALIZED (
-      SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
-             n."id" AS "notificationId", n."recipientId", t."id" AS "targetId"
-      FROM "Notification" n
-      JOIN ${table} t ON t."userId" = n."recipientId"
-      LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
-        AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
-      WHERE n."id" = ANY(${ids}::int[]) AND COALESCE(p."enabled", true)
-    ), deliveries AS (
-      INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind", ${column})
-      SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId",
-             ${kind}::"NotificationKind", "targetId"
-      FROM wanted
-    )
+  const wanted = named(channel, 'wanted');
+  return Prisma.sql`
+  ${wanted} AS MATERIALIZED (
+    SELECT nextval(pg_get_serial_sequence('"Delivery"', 'id'))::int AS "deliveryId",
+           n."id" AS "notificationId", n."recipientId", t."id" AS "targetId"
+    FROM "notified" n
+    JOIN ${table} t ON t."userId" = n."recipientId"
+    LEFT JOIN "NotificationPreference" p ON p."userId" = n."recipientId"
+      AND p."kind" = n."kind" AND p."channel" = ${channel}::"NotificationChannel"
+    WHERE COALESCE(p."enabled", true)
+  ),
+  ${named(channel, 'deliveries')} AS (
+    INSERT INTO "Delivery" ("id", "channel", "recipientId", "kind", ${column})
+    SELECT "deliveryId", ${channel}::"NotificationChannel", "recipientId",
+           ${kind}::"NotificationKind", "targetId"
+    FROM ${wanted}
+  ),
+  ${named(channel, 'items')} AS (
     INSERT INTO "DeliveryItem" ("deliveryId", "notificationId")
-    SELECT "deliveryId", "notificationId" FROM wanted`;
+    SELECT "deliveryId", "notificationId" FROM ${wanted}
+  )`;
 }
 
 export type Lease = { token: string; deliveries: Claimed[] };

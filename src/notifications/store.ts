@@ -1,7 +1,9 @@
 // Writes notifications in the same SQL statement as the comment or post that causes
 // them (one round trip), reading the recipients' preferences and mutes in it too.
-// When a delivery channel is on, the deliveries are recorded in the same
-// transaction (the outbox). Publishing happens after the commit, in the notifier.
+// When a delivery channel is on, the same statement records the deliveries (the
+// outbox). Publishing happens after the commit, in the notifier.
+
+import { prepared } from '../db/prepared.js';
 import type { Outbox } from '../delivery/outbox.js';
 import { type NotificationKind, Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { NotificationPayload } from '../pubsub/pubsub.js';
@@ -27,9 +29,9 @@ const asId = (value: number | Prisma.Sql | undefined) =>
  * taken after the lock) grow in commit order per recipient. The rows are locked in
  * id order first, so two fan-outs with common followers cannot deadlock.
  */
-export function notificationCtes(kind: NotificationKind, cause: Cause): Prisma.Sql {
+export function notificationCtes(kind: NotificationKind, cause: Cause, outbox: Outbox): Prisma.Sql {
   const rule = kinds[kind];
-  return Prisma.sql`
+  const notified = Prisma.sql`
   "actor" AS (SELECT "username" FROM "User" WHERE "id" = ${cause.actorId}::int),
   "recipients" AS (
     SELECT u."id" FROM "User" u
@@ -58,6 +60,9 @@ export function notificationCtes(kind: NotificationKind, cause: Cause): Prisma.S
     ORDER BY n."recipientId"
     RETURNING *
   )`;
+  // Every channel's deliveries of them, recorded by the same statement.
+  const deliveries = outbox.ctes(kind);
+  return deliveries ? Prisma.sql`${notified},${deliveries}` : notified;
 }
 
 /**
@@ -120,24 +125,14 @@ export function createdFrom(
 
 /**
  * Runs a mutation's one statement (built with `notificationCtes` and selecting
- * `NOTIFIED_JSON` AS "notified"). With a delivery channel on, it runs in a
- * transaction that also records the deliveries, so that none is lost or sent for
- * nothing; without one, alone, in one round trip.
+ * `NOTIFIED_JSON` AS "notified"): alone, it is atomic without a transaction, in
+ * one round trip. It runs as a prepared statement (see db/client.ts), since
+ * planning these CTEs costs PostgreSQL about as much as running them.
  */
 export async function writeCause<Row extends { notified: string }>(
   prisma: PrismaClient,
-  outbox: Outbox,
-  kind: NotificationKind,
   statement: Prisma.Sql,
 ): Promise<Row | undefined> {
-  if (!outbox.active) {
-    const [row] = await prisma.$queryRaw<Row[]>(statement);
-    return row;
-  }
-  return prisma.$transaction(async (tx) => {
-    const [row] = await tx.$queryRaw<Row[]>(statement);
-    const ids = row ? ((JSON.parse(row.notified) as Stored).ids ?? []) : [];
-    await outbox.record(tx, kind, ids);
-    return row;
-  });
+  const [row] = await prisma.$queryRaw<Row[]>(prepared(statement));
+  return row;
 }

@@ -68,8 +68,6 @@ builder.mutationFields((t) => ({
       };
       const row = await writeCause<CommentRow>(
         ctx.prisma,
-        ctx.outbox,
-        'COMMENT_ON_POST',
         Prisma.sql`
         WITH "post" AS (SELECT "id", "title" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE),
         "comment" AS (
@@ -77,7 +75,7 @@ builder.mutationFields((t) => ({
           SELECT ${input.text}, p."id", ${authorId}::int FROM "post" p
           RETURNING *
         ),
-        ${notificationCtes('COMMENT_ON_POST', cause)}
+        ${notificationCtes('COMMENT_ON_POST', cause, ctx.outbox)}
         SELECT c.*, p."title" AS "postTitle", ${NOTIFIED_JSON} AS "notified"
         FROM "comment" c CROSS JOIN "post" p`,
       );

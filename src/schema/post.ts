@@ -106,15 +106,13 @@ builder.mutationFields((t) => ({
       // and atomically. updatedAt is written here because Prisma's @updatedAt is not.
       const row = await writeCause<PostRow>(
         ctx.prisma,
-        ctx.outbox,
-        'NEW_POST_BY_FOLLOWED',
         Prisma.sql`
         WITH "post" AS (
           INSERT INTO "Post" ("title", "body", "authorId", "updatedAt")
           VALUES (${input.title}, ${input.body}, ${authorId}::int, CURRENT_TIMESTAMP)
           RETURNING *
         ),
-        ${notificationCtes('NEW_POST_BY_FOLLOWED', { actorId: authorId, postId: Prisma.sql`(SELECT "id" FROM "post")`, text: input.title })}
+        ${notificationCtes('NEW_POST_BY_FOLLOWED', { actorId: authorId, postId: Prisma.sql`(SELECT "id" FROM "post")`, text: input.title }, ctx.outbox)}
         SELECT p.*, ${NOTIFIED_JSON} AS "notified" FROM "post" p`,
       );
       if (!row) throw new Error('INSERT … RETURNING returned no row');

@@ -7,7 +7,7 @@ import type { Channel, Failure } from '../channel.js';
 import { renderHtml, renderText } from '../email/render.js';
 import { templates } from '../email/templates.js';
 import type { MailTransport } from '../email/transport.js';
-import { recordDigest, recordEach } from '../queue.js';
+import { digestCtes, eachCtes } from '../queue.js';
 import type { UnsubscribeTokens } from '../unsubscribe.js';
 
 /** Kinds sent as a digest at the end of a window instead of one email each. */
@@ -36,10 +36,10 @@ export function createEmailChannel(options: EmailOptions): Channel {
 
   return {
     channel: 'EMAIL',
-    async record(tx, kind, ids) {
-      if (DIGESTED.has(kind)) await recordDigest(tx, 'EMAIL', kind, ids, options.digestSeconds);
-      else await recordEach(tx, 'EMAIL', kind, ids);
-    },
+    record: (kind) =>
+      DIGESTED.has(kind)
+        ? digestCtes('EMAIL', kind, options.digestSeconds)
+        : eachCtes('EMAIL', kind),
     async attempt(claimed) {
       const delivery = await prisma.delivery.findUniqueOrThrow({
         where: { id: claimed.id },

@@ -10,7 +10,7 @@ import type { Channel, Failure } from '../channel.js';
 import { describeHttpError, HttpStatusError, postTo } from '../http-post.js';
 import { notificationLink } from '../links.js';
 import type { VapidKeys } from '../push/vapid.js';
-import { recordPerTarget } from '../queue.js';
+import { perTargetCtes } from '../queue.js';
 import type { UrlPolicy } from '../safe-url.js';
 
 /** A day: a notification older than that is not worth waking a phone for. */
@@ -37,8 +37,8 @@ export function createPushChannel(options: PushOptions): Channel {
   const { prisma, vapid } = options;
   return {
     channel: 'PUSH',
-    record: (tx, kind, ids) =>
-      recordPerTarget(tx, 'PUSH', kind, ids, {
+    record: (kind) =>
+      perTargetCtes('PUSH', kind, {
         table: 'PushSubscription',
         column: 'pushSubscriptionId',
       }),

@@ -8,7 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import type { Channel, Failure } from '../channel.js';
 import { describeHttpError, HttpStatusError, postTo } from '../http-post.js';
-import { recordPerTarget } from '../queue.js';
+import { perTargetCtes } from '../queue.js';
 import type { UrlPolicy } from '../safe-url.js';
 
 export type WebhookOptions = {
@@ -37,8 +37,8 @@ export function createWebhookChannel(options: WebhookOptions): Channel {
 
   return {
     channel: 'WEBHOOK',
-    record: (tx, kind, ids) =>
-      recordPerTarget(tx, 'WEBHOOK', kind, ids, {
+    record: (kind) =>
+      perTargetCtes('WEBHOOK', kind, {
         table: 'WebhookEndpoint',
         column: 'webhookEndpointId',
       }),
