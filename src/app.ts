@@ -63,6 +63,8 @@ export async function createApp(
   const limitsRedis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, {
         enableOfflineQueue: false,
+        // Concurrent requests' counters go out as one write, not one each.
+        enableAutoPipelining: true,
         maxRetriesPerRequest: 1,
         commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
         connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS,

@@ -124,10 +124,10 @@ async function storeWithoutEvent(text: string): Promise<NotificationPayload> {
   const [row] = await db.prisma.$queryRaw<{ notified: string }[]>`
     WITH ${notificationCtes('COMMENT_ON_POST', { actorId: commenter, postId, text }, createOutbox([]))}
     SELECT ${NOTIFIED_JSON} AS "notified"`;
-  const [stored] = createdFrom(row?.notified ?? '[]', {
+  const [stored] = createdFrom(row?.notified ?? '{}', {
     post: { id: postId, title: 'Ann post' },
     comment: null,
-  });
+  }).notifications;
   if (!stored) throw new Error('nothing stored');
   return stored;
 }

@@ -14,6 +14,7 @@ import { createUnsubscribeTokens } from '../src/delivery/unsubscribe.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
+import { createNotifier } from '../src/notifications/notifier.js';
 import { createNotificationReader } from '../src/notifications/reader.js';
 import { createInProcessPubSub } from '../src/pubsub/in-process.js';
 import { createRateLimits } from '../src/rate-limits.js';
@@ -81,7 +82,11 @@ afterAll(async () => {
   await db?.close();
 });
 
-function contextFor(viewerId?: number, outbox = createOutbox([])) {
+function contextFor(
+  viewerId?: number,
+  outbox = createOutbox([]),
+  notifier: Services['notifier'] = { created: async () => {}, read: async () => {} },
+) {
   const services: Services = {
     prisma,
     pubsub: createInProcessPubSub(),
@@ -93,7 +98,7 @@ function contextFor(viewerId?: number, outbox = createOutbox([])) {
     notificationReader: createNotificationReader(prisma, 100),
     metrics: createMetrics(),
     logger: createLogger('silent'),
-    notifier: { created: async () => {}, read: async () => {} },
+    notifier,
     outbox,
     deliverySettings: { webPushPublicKey: null, urlPolicy: { allowPrivate: false } },
   };
@@ -254,5 +259,47 @@ describe('fan-out writes', () => {
     // in) and their digests.
     expect(plans[0]).toEqual(['raw.$queryRaw']);
     expect(plans[1]).toEqual(plans[0]);
+  });
+
+  it('wakes the delivery worker only when the statement recorded deliveries', async () => {
+    const email = createEmailChannel({
+      prisma,
+      transport: createMailTransport('file:', 'memory://unused'),
+      unsubscribe: createUnsubscribeTokens('x'.repeat(32)),
+      secret: 'x'.repeat(32),
+      from: 'n@localhost',
+      digestSeconds: 900,
+      publicUrl: () => 'http://localhost',
+    });
+    let wakes = 0;
+    const notifier = createNotifier({
+      pubsub: createInProcessPubSub(),
+      metrics: createMetrics(),
+      logger: createLogger('silent'),
+      delivery: { wake: () => wakes++ },
+    });
+    const post = async (authorId: number) => {
+      const result = await execute({
+        schema,
+        document: parse('mutation { createPost(input: { title: "Wake", body: "up" }) { id } }'),
+        contextValue: contextFor(authorId, createOutbox([email]), notifier),
+      });
+      expect(result.errors).toBeUndefined();
+    };
+    const author = await authorWithFollowers(2);
+    await post(author.id);
+    expect(wakes).toBe(1);
+    // Both followers turn email off for new posts: nothing to deliver, no wake.
+    const followers = await db.prisma.follow.findMany({ where: { followingId: author.id } });
+    await db.prisma.notificationPreference.createMany({
+      data: followers.map((f) => ({
+        userId: f.followerId,
+        kind: 'NEW_POST_BY_FOLLOWED' as const,
+        channel: 'EMAIL' as const,
+        enabled: false,
+      })),
+    });
+    await post(author.id);
+    expect(wakes).toBe(1);
   });
 });

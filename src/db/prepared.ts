@@ -19,8 +19,17 @@ const MARK = '/* prepared */ ';
 export const prepared = (statement: Prisma.Sql): Prisma.Sql =>
   Prisma.sql`${Prisma.raw(MARK)}${statement}`;
 
+// The marked statements are few and fixed, so their names are kept rather than
+// hashed again on every run (a hash of the 3 KB statement cost 40 µs a comment).
+const names = new Map<string, string>();
+
 /** The adapter's statement name for a query: a hash of its text when marked. */
 export function statementName(query: { sql: string }): string | undefined {
   if (!query.sql.startsWith(MARK)) return undefined;
-  return `p_${createHash('sha1').update(query.sql).digest('base64url')}`;
+  let name = names.get(query.sql);
+  if (name === undefined) {
+    name = `p_${createHash('sha1').update(query.sql).digest('base64url')}`;
+    names.set(query.sql, name);
+  }
+  return name;
 }

@@ -4,6 +4,7 @@
 // them after the commit, off the request path.
 import { type NotificationKind, Prisma } from '../generated/prisma/client.js';
 import type { Channel } from './channel.js';
+import { recordedBy } from './queue.js';
 
 export type Outbox = {
   /**
@@ -11,6 +12,11 @@ export type Outbox = {
    * statement's "notified" CTE, all of `kind`; undefined when no channel is on.
    */
   ctes(kind: NotificationKind): Prisma.Sql | undefined;
+  /**
+   * A SQL expression for the same statement: how many deliveries its CTEs
+   * recorded. The worker is woken only when there are some.
+   */
+  recorded: Prisma.Sql;
 };
 
 export function createOutbox(channels: readonly Channel[]): Outbox {
@@ -21,6 +27,13 @@ export function createOutbox(channels: readonly Channel[]): Outbox {
         : Prisma.join(
             channels.map((channel) => channel.record(kind)),
             ',',
+          ),
+    recorded:
+      channels.length === 0
+        ? Prisma.sql`0`
+        : Prisma.join(
+            channels.map((channel) => recordedBy(channel.channel)),
+            ' + ',
           ),
   };
 }

@@ -21,6 +21,10 @@ import type { Claimed } from './channel.js';
 const named = (channel: NotificationChannel, part: string) =>
   Prisma.raw(`"${channel.toLowerCase()}_${part}"`);
 
+/** How many deliveries (or digest entries) the channel's CTEs recorded: a SQL expression. */
+export const recordedBy = (channel: NotificationChannel) =>
+  Prisma.sql`(SELECT count(*) FROM ${named(channel, 'wanted')})::int`;
+
 /** "notified" rows whose recipient has `channel` on for their kind (no preference row: on). */
 const wantedBy = (channel: NotificationChannel) => Prisma.sql`
   FROM "notified" n

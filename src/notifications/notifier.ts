@@ -5,11 +5,11 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { PubSub } from '../pubsub/pubsub.js';
-import type { Created } from './store.js';
+import type { Stored } from './store.js';
 
 export type Notifier = {
   /** New notifications were committed. Never throws: they are stored, and readers catch up. */
-  created(created: readonly Created[]): Promise<void>;
+  created(stored: Stored): Promise<void>;
   /** Some of a user's notifications were marked read (their unread count changed). */
   read(userId: number): Promise<void>;
 };
@@ -25,7 +25,7 @@ export function createNotifier(deps: {
   // stored, and a subscriber's next read (or resync after a reconnect) delivers it.
   const failed = (error: unknown) => logger.error({ err: error }, 'publish failed');
   const notifier: Notifier = {
-    async created(created) {
+    async created({ notifications: created, deliveries }) {
       if (created.length === 0) return;
       metrics.notificationsCreated.inc(created.length);
       // IN_APP off (hidden): stored for the other channels, shown to no subscriber.
@@ -45,8 +45,10 @@ export function createNotifier(deps: {
           })),
         )
         .then(() => metrics.notificationsPublished.inc(shown.length), failed);
-      // After the live push, never before it: email work does not delay it.
-      deps.delivery?.wake();
+      // After the live push, never before it: email work does not delay it. Only
+      // when the statement recorded deliveries: a claim that finds nothing is a
+      // wasted query per notification (the worker's poll finds retries anyway).
+      if (deliveries > 0) deps.delivery?.wake();
     },
     async read(userId) {
       await pubsub.publish([{ userId, event: { type: 'read' } }]).catch(failed);

@@ -62,7 +62,10 @@ export function notificationCtes(kind: NotificationKind, cause: Cause, outbox: O
   )`;
   // Every channel's deliveries of them, recorded by the same statement.
   const deliveries = outbox.ctes(kind);
-  return deliveries ? Prisma.sql`${notified},${deliveries}` : notified;
+  const recorded = Prisma.sql`"recorded" AS (SELECT ${outbox.recorded} AS "n")`;
+  return deliveries
+    ? Prisma.sql`${notified},${deliveries},${recorded}`
+    : Prisma.sql`${notified},${recorded}`;
 }
 
 /**
@@ -83,11 +86,13 @@ export const NOTIFIED_JSON = Prisma.sql`(
         'kind', s."kind", 'actorId', s."actorId", 'postId', s."postId", 'commentId', s."commentId",
         'message', s."message", 'peek', s."peek", 'read', s."read",
         'createdAt', s."createdAt" AT TIME ZONE 'UTC', 'actorUsername', a."username")
-      FROM "notified" s CROSS JOIN "actor" a LIMIT 1)
+      FROM "notified" s CROSS JOIN "actor" a LIMIT 1),
+    'deliveries', (SELECT "n" FROM "recorded")
   )::text
   FROM "notified" n)`;
 
-type Stored = {
+type StoredJson = {
+  deliveries: number;
   ids: number[] | null;
   recipientIds: number[] | null;
   seqs: number[] | null;
@@ -99,13 +104,17 @@ type Stored = {
     | null;
 };
 
-/** The notifications of a `NOTIFIED_JSON` column, with the post and comment their cause wrote or read. */
+/** What one cause stored: its notifications, and how many deliveries the outbox recorded. */
+export type Stored = { notifications: Created[]; deliveries: number };
+
+/** What a `NOTIFIED_JSON` column holds, with the post and comment the cause wrote or read. */
 export function createdFrom(
   json: string,
   about: { post: Created['post']; comment: Created['comment'] },
-): Created[] {
-  const { ids, recipientIds, seqs, hidden, shared } = JSON.parse(json) as Stored;
-  if (!ids || !recipientIds || !seqs || !hidden || !shared) return [];
+): Stored {
+  const { deliveries, ids, recipientIds, seqs, hidden, shared } = JSON.parse(json) as StoredJson;
+  if (!ids || !recipientIds || !seqs || !hidden || !shared)
+    return { notifications: [], deliveries };
   const { actorUsername, ...fields } = shared;
   const common = {
     ...fields,
@@ -114,13 +123,14 @@ export function createdFrom(
     post: about.post,
     comment: about.comment,
   };
-  return ids.map((id, i) => ({
+  const notifications = ids.map((id, i) => ({
     ...common,
     id,
     recipientId: recipientIds[i] as number,
     seq: seqs[i] as number,
     hidden: hidden[i] as boolean,
   }));
+  return { notifications, deliveries };
 }
 
 /**
