@@ -208,6 +208,18 @@ describe('query plans', () => {
   });
 });
 
+/** Email on, written nowhere: what the outbox records is what is checked. */
+const emailChannel = () =>
+  createEmailChannel({
+    prisma,
+    transport: createMailTransport('file:', 'memory://unused'),
+    unsubscribe: createUnsubscribeTokens('x'.repeat(32)),
+    secret: 'x'.repeat(32),
+    from: 'n@localhost',
+    digestSeconds: 900,
+    publicUrl: () => 'http://localhost',
+  });
+
 describe('fan-out writes', () => {
   /** An author with `n` new followers, each with EMAIL and IN_APP on. */
   async function authorWithFollowers(n: number) {
@@ -230,15 +242,7 @@ describe('fan-out writes', () => {
   }
 
   it("records a new post's notifications and email digests in the same statements for 3 or 60 followers", async () => {
-    const email = createEmailChannel({
-      prisma,
-      transport: createMailTransport('file:', 'memory://unused'),
-      unsubscribe: createUnsubscribeTokens('x'.repeat(32)),
-      secret: 'x'.repeat(32),
-      from: 'n@localhost',
-      digestSeconds: 900,
-      publicUrl: () => 'http://localhost',
-    });
+    const email = emailChannel();
     const plans: string[][] = [];
     for (const followers of [3, 60]) {
       const author = await authorWithFollowers(followers);
@@ -262,15 +266,7 @@ describe('fan-out writes', () => {
   });
 
   it('wakes the delivery worker only when the statement recorded deliveries', async () => {
-    const email = createEmailChannel({
-      prisma,
-      transport: createMailTransport('file:', 'memory://unused'),
-      unsubscribe: createUnsubscribeTokens('x'.repeat(32)),
-      secret: 'x'.repeat(32),
-      from: 'n@localhost',
-      digestSeconds: 900,
-      publicUrl: () => 'http://localhost',
-    });
+    const email = emailChannel();
     let wakes = 0;
     const notifier = createNotifier({
       pubsub: createInProcessPubSub(),
