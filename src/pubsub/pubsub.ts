@@ -58,3 +58,53 @@ export interface PubSub {
   isHealthy(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * One cause's notification events (a post's fan-out) packed as one message: they
+ * differ only in recipient, id and number, so the rest travels once.
+ */
+export type PackedCause = {
+  shared: Omit<NotificationPayload, 'id' | 'seq' | 'recipientId'>;
+  ids: number[];
+  seqs: number[];
+  recipientIds: number[];
+};
+
+/**
+ * The messages packed, when they are notification events that share every other
+ * field (compared by value, and by identity for the nested objects, which one
+ * cause's notifications share); undefined otherwise.
+ */
+export function packCause(messages: readonly UserMessage[]): PackedCause | undefined {
+  const first = messages[0]?.event;
+  if (first?.type !== 'notification' || !first.notification) return undefined;
+  const { id: _id, seq: _seq, recipientId: _recipientId, ...shared } = first.notification;
+  const keys = Object.keys(shared) as (keyof typeof shared)[];
+  const packed: PackedCause = { shared, ids: [], seqs: [], recipientIds: [] };
+  for (const { userId, event } of messages) {
+    const notification = event.type === 'notification' ? event.notification : undefined;
+    if (!notification || notification.recipientId !== userId) return undefined;
+    for (const key of keys) if (notification[key] !== shared[key]) return undefined;
+    packed.ids.push(notification.id);
+    packed.seqs.push(notification.seq);
+    packed.recipientIds.push(userId);
+  }
+  return packed;
+}
+
+/** The messages of a packed cause, as they were before packing. */
+export function unpackCause(packed: PackedCause): UserMessage[] {
+  return packed.ids.map((id, i) => {
+    const seq = packed.seqs[i] as number;
+    const recipientId = packed.recipientIds[i] as number;
+    return {
+      userId: recipientId,
+      event: {
+        type: 'notification',
+        id,
+        seq,
+        notification: { ...packed.shared, id, seq, recipientId },
+      },
+    };
+  });
+}

@@ -9,9 +9,25 @@
 // publishes wait at most the command timeout (the notifications are stored), new
 // subscriptions start without waiting for their SUBSCRIBE, and when Redis answers
 // again every live subscription re-reads what it missed, as after a reconnect.
+//
+// A post's fan-out is one message, not one per follower: on a channel every
+// instance listens to, holding the cause's events packed (pubsub.ts). Each
+// instance hands them to the listeners it has; thousands of PUBLISH commands,
+// their answers and their parses are then one each. Every instance parses every
+// fan-out, a few bytes per follower, whether or not it serves any of them.
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
-import type { Listener, PubSub, UserEvent } from './pubsub.js';
+import {
+  type Listener,
+  type PackedCause,
+  type PubSub,
+  packCause,
+  type UserEvent,
+  unpackCause,
+} from './pubsub.js';
+
+/** From this many events of one cause on, they travel packed as one message. */
+const PACK_FROM = 8;
 
 export function createRedisPubSub(options: {
   url: string;
@@ -47,6 +63,14 @@ export function createRedisPubSub(options: {
   const redis = new RedisPubSub({ publisher, subscriber });
   const channel = (userId: number) => `${options.prefix}user:${userId}`;
   const listeners = new Set<Listener>();
+  // This instance's listeners by user, for packed fan-outs.
+  const byUser = new Map<number, Set<Listener>>();
+  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) => {
+    for (const { userId, event } of unpackCause(packed)) {
+      for (const listener of byUser.get(userId) ?? []) listener(event);
+    }
+  });
+  causes.catch(onError);
   let closed = false;
   const resyncAll = () => {
     for (const listener of [...listeners]) listener({ type: 'resync' });
@@ -114,27 +138,40 @@ export function createRedisPubSub(options: {
       // PUBLISH that times out is still carried out when Redis answers again, and
       // skipping it would lose the event for other instances' subscribers, which
       // resync only when their own watchdog sees the hang.
-      await Promise.all(messages.map(({ userId, event }) => redis.publish(channel(userId), event)));
+      const packed = messages.length >= PACK_FROM ? packCause(messages) : undefined;
+      if (packed) await redis.publish(`${options.prefix}causes`, packed);
+      else {
+        await Promise.all(
+          messages.map(({ userId, event }) => redis.publish(channel(userId), event)),
+        );
+      }
     },
     async subscribe(userId, listener) {
       listeners.add(listener);
+      const mine = byUser.get(userId) ?? new Set<Listener>();
+      byUser.set(userId, mine);
+      mine.add(listener);
       const subscribed = redis.subscribe(channel(userId), (event: UserEvent) => listener(event));
+      // Live once both the user's channel and the fan-out channel are.
+      const live = Promise.all([subscribed, causes]);
       // Wait for the SUBSCRIBE only while Redis answers, and only so long; one that
       // completes later is followed by a resync, which reads whatever was missed.
       const inTime = healthy()
-        ? await withinTimeout(subscribed).then(
+        ? await withinTimeout(live).then(
             () => true,
             () => false,
           )
         : false;
       if (!inTime) {
-        subscribed.then(
+        live.then(
           () => listeners.has(listener) && listener({ type: 'resync' }),
           (error: unknown) => onError(error),
         );
       }
       return async () => {
         listeners.delete(listener);
+        mine.delete(listener);
+        if (mine.size === 0 && byUser.get(userId) === mine) byUser.delete(userId);
         // Never waits: the SUBSCRIBE may still be unanswered. After close() the
         // connections are gone, and an UNSUBSCRIBE would fail unhandled.
         subscribed.then(
@@ -150,6 +187,7 @@ export function createRedisPubSub(options: {
       closed = true;
       clearInterval(watchdog);
       listeners.clear();
+      byUser.clear();
       // QUIT is answered after the commands before it (the UNSUBSCRIBEs of the
       // streams that just ended), which a plain disconnect would fail unhandled
       // inside graphql-redis-subscriptions; a Redis that does not answer is cut.

@@ -7,7 +7,14 @@ import { type Instance, startInstance } from '../helpers/instances.js';
 import { NotificationAdded, UnreadCountChanged } from '../helpers/operations.js';
 import { createDatabase } from '../helpers/server.js';
 import { hasBinary, type Service, sleep, startRedis } from '../helpers/services.js';
-import { comment, createPost, seedNotification, signUp, type TestUser } from '../helpers/users.js';
+import {
+  comment,
+  createPost,
+  follow,
+  seedNotification,
+  signUp,
+  type TestUser,
+} from '../helpers/users.js';
 
 const ClusterMarkAllRead = graphql(/* GraphQL */ `
   mutation ClusterMarkAllRead {
@@ -108,6 +115,39 @@ describe.skipIf(!redisAvailable)('several instances', () => {
     const ids = received.map((r) => Number(atob(r.data?.notificationAdded.id ?? '').split(':')[1]));
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     expect(new Set(ids).size).toBe(texts.length);
+  });
+
+  it("delivers a post's fan-out, packed as one Redis message, to each follower on every instance once", async () => {
+    const author = await signUp(a.url, 'famous');
+    const followers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => signUp([a, b, c][i % 3]?.url ?? a.url, 'fan')),
+    );
+    for (const fan of followers) await follow(a.url, fan, author);
+    const outsider = await signUp(b.url, 'outsider');
+    const subs = await Promise.all(
+      followers.map((fan, i) => live([a, b, c][i % 3] as Instance, fan)),
+    );
+    const outsiderSub = await live(c, outsider);
+    // Listens to the fan-out channel as any instance does.
+    const listener = new Redis(redis.url);
+    cleanups.push(() => listener.disconnect());
+    const packed: string[] = [];
+    listener.on('message', (_channel, message: string) => packed.push(message));
+    await listener.subscribe(`${PREFIX}causes`);
+
+    await createPost(b.url, author, 'For all my fans');
+    for (const [i, sub] of subs.entries()) {
+      const got = await sub.results.next(`fan ${i}`);
+      expect(got.data?.notificationAdded).toMatchObject({
+        kind: 'NEW_POST_BY_FOLLOWED',
+        actor: { id: author.id },
+      });
+    }
+    await sleep(300);
+    for (const sub of subs) expect(sub.results.pending()).toHaveLength(0);
+    expect(outsiderSub.results.pending()).toHaveLength(0);
+    expect(packed).toHaveLength(1);
+    expect(JSON.parse(packed[0] ?? '{}').recipientIds).toHaveLength(12);
   });
 
   it('follows a mark-read on A with the unread count on B', async () => {
