@@ -4,8 +4,6 @@
 // attempted, and which failures are final.
 import type { NotificationChannel, NotificationKind, Prisma } from '../generated/prisma/client.js';
 
-export type Tx = Prisma.TransactionClient;
-
 /** One delivery as the worker claimed it. */
 export type Claimed = {
   id: number;

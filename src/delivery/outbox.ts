@@ -9,31 +9,28 @@ import { recordedBy } from './queue.js';
 export type Outbox = {
   /**
    * CTEs recording every channel's deliveries of the new notifications in the
-   * statement's "notified" CTE, all of `kind`; undefined when no channel is on.
+   * statement's "notified" CTE, all of `kind`, and a `"recorded"` CTE whose "n"
+   * says how many they recorded (0 with no channel on): the worker is woken only
+   * when there are some.
    */
-  ctes(kind: NotificationKind): Prisma.Sql | undefined;
-  /**
-   * A SQL expression for the same statement: how many deliveries its CTEs
-   * recorded. The worker is woken only when there are some.
-   */
-  recorded: Prisma.Sql;
+  ctes(kind: NotificationKind): Prisma.Sql;
 };
 
 export function createOutbox(channels: readonly Channel[]): Outbox {
+  const recorded = channels.length
+    ? Prisma.join(
+        channels.map((channel) => recordedBy(channel.channel)),
+        ' + ',
+      )
+    : Prisma.sql`0`;
   return {
     ctes: (kind) =>
-      channels.length === 0
-        ? undefined
-        : Prisma.join(
-            channels.map((channel) => channel.record(kind)),
-            ',',
-          ),
-    recorded:
-      channels.length === 0
-        ? Prisma.sql`0`
-        : Prisma.join(
-            channels.map((channel) => recordedBy(channel.channel)),
-            ' + ',
-          ),
+      Prisma.join(
+        [
+          ...channels.map((channel) => channel.record(kind)),
+          Prisma.sql`"recorded" AS (SELECT ${recorded} AS "n")`,
+        ],
+        ',',
+      ),
   };
 }

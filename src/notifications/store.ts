@@ -20,8 +20,9 @@ const asId = (value: number | Prisma.Sql | undefined) =>
 
 /**
  * The CTEs (to follow `WITH` and other CTEs) that store one cause's notifications
- * in one INSERT … SELECT, whatever their number; `"notified"` then holds the rows
- * and `"actor"` the actor's username.
+ * in one INSERT … SELECT, whatever their number; `"notified"` then holds the rows,
+ * `"actor"` the actor's username and `"recorded"` how many deliveries the outbox
+ * recorded for them.
  *
  * Each recipient's counter row (`User.notificationSeq`) is raised by the same
  * statement, which numbers their notifications 1, 2, 3… and holds that row's lock
@@ -61,11 +62,7 @@ export function notificationCtes(kind: NotificationKind, cause: Cause, outbox: O
     RETURNING *
   )`;
   // Every channel's deliveries of them, recorded by the same statement.
-  const deliveries = outbox.ctes(kind);
-  const recorded = Prisma.sql`"recorded" AS (SELECT ${outbox.recorded} AS "n")`;
-  return deliveries
-    ? Prisma.sql`${notified},${deliveries},${recorded}`
-    : Prisma.sql`${notified},${recorded}`;
+  return Prisma.sql`${notified},${outbox.ctes(kind)}`;
 }
 
 /**
@@ -136,7 +133,7 @@ export function createdFrom(
 /**
  * Runs a mutation's one statement (built with `notificationCtes` and selecting
  * `NOTIFIED_JSON` AS "notified"): alone, it is atomic without a transaction, in
- * one round trip. It runs as a prepared statement (see db/client.ts), since
+ * one round trip. It runs as a prepared statement (see db/prepared.ts), since
  * planning these CTEs costs PostgreSQL about as much as running them.
  */
 export async function writeCause<Row extends { notified: string }>(
