@@ -50,18 +50,33 @@ export type Context = Services & {
   sessionWatched: boolean;
 };
 
-/** What graphql-ws `onConnect` leaves on the socket's `extra`. */
-export type SocketAuth = { viewer: Viewer | null; clientIp: string };
+/** What graphql-ws `onConnect` leaves on the socket's `extra`, shared by its operations. */
+export type SocketAuth = { viewer: Viewer | null; clientIp: string; logger: Logger };
 
+/**
+ * The initial context of an operation over graphql-ws, which Yoga then extends
+ * with `socketFields`: the services by inheritance, not copied. A subscription's
+ * context lives as long as it does, and twenty copied properties put an object in
+ * V8's dictionary mode, 1.6 KiB each (measured in heap snapshots).
+ */
+export function socketContext(
+  services: Services,
+  fields: { socketAuth: SocketAuth; params: unknown },
+) {
+  return Object.assign(Object.create(services) as Services, fields);
+}
+
+/** What an operation over graphql-ws adds to its `socketContext`. */
+export function socketFields({ viewer, clientIp, logger }: SocketAuth) {
+  return { viewer, clientIp, logger, sessionWatched: true };
+}
+
+/** An HTTP request's context (SSE included): the services, and who is asking. */
 export async function createContext(
   services: Services,
-  initial: { request?: Request; socketAuth?: SocketAuth; clientIp?: string; logger?: Logger },
+  initial: { request?: Request; clientIp?: string; logger?: Logger },
 ): Promise<Context> {
   const base = { ...services, logger: initial.logger ?? services.logger };
-  if (initial.socketAuth) {
-    const { viewer, clientIp } = initial.socketAuth;
-    return { ...base, viewer, clientIp, sessionWatched: true };
-  }
   const clientIp = initial.clientIp ?? 'unknown';
   const token = bearerToken(initial.request?.headers.get('authorization'));
   if (token === undefined) return { ...base, viewer: null, clientIp, sessionWatched: false };

@@ -6,19 +6,20 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
-import { CloseCode, type ServerOptions, type SubscribePayload } from 'graphql-ws';
-import { type Extra, useServer } from 'graphql-ws/use/ws';
+import { CloseCode, handleProtocols, type ServerOptions, type SubscribePayload } from 'graphql-ws';
 import type { YogaServerInstance } from 'graphql-yoga';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { bearerToken } from '../auth/tokens.js';
 import { viewerFromClaims } from '../auth/viewer.js';
 import type { Config } from '../config.js';
-import type { Services, SocketAuth } from '../context.js';
+import { type Services, type SocketAuth, socketContext } from '../context.js';
 import { rateLimited } from '../errors.js';
 import type { ClientIp } from './client-ip.js';
+import { serveGraphqlWs } from './socket-adapter.js';
 
-/** What this file keeps per socket. */
+/** What this file keeps per socket (graphql-ws hands it to the hooks as `ctx.extra`). */
 type SocketState = {
+  socket: WebSocket;
   connectionId: string;
   clientIp: string;
   auth?: SocketAuth;
@@ -45,7 +46,11 @@ export function startSocketServer(options: {
   const { yoga, services, config } = options;
   const { metrics } = services;
   // ws closes a connection that sends a larger frame with 1009 (message too big).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_BODY_BYTES });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: config.MAX_BODY_BYTES,
+    handleProtocols,
+  });
 
   options.httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
@@ -63,22 +68,22 @@ export function startSocketServer(options: {
     })();
   });
 
-  const states = new WeakMap<WebSocket, SocketState>();
-  // Registered before useServer's own listener, so the state exists when it runs.
-  wss.on('connection', (ws, request: IncomingMessage) => {
-    metrics.openSockets.inc();
-    states.set(ws, {
-      connectionId: randomUUID(),
-      clientIp: options.clientIp(request),
-      release: [],
-      counted: new Map(),
-      closed: false,
-    });
-  });
-  const stateOf = (socket: WebSocket) => states.get(socket) as SocketState;
-
-  const server = useServer<Record<string, unknown> | undefined>(
-    {
+  const server = serveGraphqlWs<Record<string, unknown> | undefined, SocketState>({
+    wss,
+    pingIntervalMs: config.WS_PING_INTERVAL_MS,
+    onError: (error) => services.logger.warn({ err: error }, 'websocket error'),
+    extra: (socket, request) => {
+      metrics.openSockets.inc();
+      return {
+        socket,
+        connectionId: randomUUID(),
+        clientIp: options.clientIp(request),
+        release: [],
+        counted: new Map(),
+        closed: false,
+      };
+    },
+    protocol: {
       connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as Enveloped).execute(args),
       subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
@@ -95,14 +100,14 @@ export function startSocketServer(options: {
       },
       onClose: (ctx) => {
         metrics.openSockets.dec();
-        const state = stateOf(ctx.extra.socket);
+        const state = ctx.extra;
         state.closed = true;
         releaseAll(state);
         for (const release of state.counted.values()) release();
         state.counted.clear();
       },
       onSubscribe: async (ctx, id, payload) => {
-        const state = stateOf(ctx.extra.socket);
+        const state = ctx.extra;
         const refusal = await subscriptionRefusal(state, Object.keys(ctx.subscriptions).length);
         if (refusal) {
           metrics.rateLimited.inc({ limit: refusal.limit });
@@ -117,7 +122,7 @@ export function startSocketServer(options: {
           return [rateLimited('Too many subscriptions for this user.')];
         }
         try {
-          const args = await operationArgs(ctx, state, payload);
+          const args = await operationArgs(state, payload);
           // A socket closed meanwhile has released its slots already; keep none for it.
           if (Array.isArray(args) || ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) slot();
           else state.counted.set(id, slot);
@@ -128,30 +133,21 @@ export function startSocketServer(options: {
         }
       },
       onComplete: (ctx, id) => {
-        const state = stateOf(ctx.extra.socket);
+        const state = ctx.extra;
         state.counted.get(id)?.();
         state.counted.delete(id);
       },
     },
-    wss,
-    // graphql-ws pings each socket on its own timer and terminates one that has not
-    // answered by the next ping, which frees its subscriptions.
-    config.WS_PING_INTERVAL_MS,
-  );
+  });
 
   /** The operation's execution arguments, or the errors that refuse it. */
   async function operationArgs(
-    ctx: ConnectContext,
     state: SocketState,
     payload: SubscribePayload,
   ): Promise<ExecutionArgs | readonly GraphQLError[]> {
-    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-      ...ctx,
-      req: ctx.extra.request,
-      socket: ctx.extra.socket,
-      params: payload,
-      socketAuth: state.auth ?? { viewer: null, clientIp: state.clientIp },
-    });
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped(
+      socketContext(services, { params: payload, socketAuth: state.auth ?? anonymous(state) }),
+    );
     // A syntax error or a query limit (graphql-armor throws from parse and
     // validate) fails this operation only, not the whole socket.
     let document: DocumentNode;
@@ -173,23 +169,17 @@ export function startSocketServer(options: {
     };
   }
 
-  // graphql-ws reports a socket's errors (a frame over the size limit, a protocol
-  // violation) with console.error, outside the JSON logs. Its listener is
-  // replaced by one that logs through pino and closes the same way; ws itself has
-  // already closed the socket with the right code (1009 for a frame too large).
-  wss.on('connection', (ws) => {
-    ws.removeAllListeners('error');
-    ws.on('error', (error) => {
-      services.logger.warn({ err: error }, 'websocket error');
-      ws.close(CloseCode.InternalServerError, 'Internal server error');
-    });
+  const anonymous = (state: SocketState): SocketAuth => ({
+    viewer: null,
+    clientIp: state.clientIp,
+    logger: services.logger.child({ clientIp: state.clientIp }),
   });
 
   async function connect(ctx: ConnectContext): Promise<boolean> {
-    const state = stateOf(ctx.extra.socket);
+    const state = ctx.extra;
     const token = bearerToken(ctx.connectionParams?.authorization);
     if (token === undefined) {
-      state.auth = { viewer: null, clientIp: state.clientIp };
+      state.auth = anonymous(state);
       return true;
     }
     // A bad, expired or revoked token is refused outright (4403), never downgraded to anonymous.
@@ -213,7 +203,7 @@ export function startSocketServer(options: {
       releaseAll(state);
       return false;
     }
-    state.auth = { viewer, clientIp: state.clientIp };
+    state.auth = { ...anonymous(state), viewer };
     return true;
   }
 
@@ -253,7 +243,7 @@ function refuse(socket: Duplex, status: number, text: string) {
 }
 
 type ConnectContext = Parameters<
-  NonNullable<ServerOptions<Record<string, unknown> | undefined, Extra>['onConnect']>
+  NonNullable<ServerOptions<Record<string, unknown> | undefined, SocketState>['onConnect']>
 >[0];
 
 // What onSubscribe puts in rootValue: Yoga's own enveloped execute and subscribe.

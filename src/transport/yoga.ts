@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
-import { createContext, type Services, type SocketAuth } from '../context.js';
+import { createContext, type Services, type SocketAuth, socketFields } from '../context.js';
 import { createMaskError } from '../errors.js';
 import { yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
@@ -12,7 +12,7 @@ import type { ClientIp } from './client-ip.js';
 import { renderGraphiQL } from './graphiql.js';
 import { guards } from './guards.js';
 
-/** What Node's HTTP server hands Yoga with each request (graphql-ws adds socketAuth). */
+/** What Node's HTTP server hands Yoga with each request; graphql-ws hands socketContext's. */
 type ServerContext = { req: IncomingMessage; res: ServerResponse; socketAuth?: SocketAuth };
 
 export function createYogaServer(options: {
@@ -31,10 +31,11 @@ export function createYogaServer(options: {
     graphiql: developerTools(config).graphiql,
     renderGraphiQL,
     context: ({ request, req, socketAuth }) => {
+      // Over graphql-ws the initial context inherits the services already (socket.ts).
+      if (socketAuth) return socketFields(socketAuth);
       const clientIp = req ? options.clientIp(req) : undefined;
       return createContext(services, {
         request,
-        socketAuth,
         clientIp,
         logger: logger.child({ requestId: req ? requestIds.get(req) : undefined, clientIp }),
       });

@@ -1,0 +1,89 @@
+// graphql-ws's protocol (its makeServer) on the sockets of a ws server, with one
+// timer pinging every socket.
+//
+// graphql-ws ships this adapter (graphql-ws/use/ws); it is written out here for
+// what that one keeps per socket for as long as a subscription lives, measured
+// in heap snapshots with thousands of idle subscribers: its message listener is
+// an async function that awaits the whole subscription, so it holds the
+// subscribe frame's Buffer, a view of a read buffer of about 3 KiB of native
+// memory; and each socket has its own ping interval, pong timer and listener.
+// Here a message listener keeps nothing once the message is handed over, and
+// one interval walks every socket (the heartbeat the ws README describes).
+import type { IncomingMessage } from 'node:http';
+import { CloseCode, makeServer, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+export function serveGraphqlWs<
+  P extends Record<string, unknown> | undefined,
+  E extends { socket: WebSocket },
+>(options: {
+  wss: WebSocketServer;
+  protocol: ServerOptions<P, E>;
+  /** What the hooks find in `ctx.extra`, made once per socket; the request is not kept. */
+  extra(socket: WebSocket, request: IncomingMessage): E;
+  /** A socket that has not answered the previous ping by the next one is cut. */
+  pingIntervalMs: number;
+  /** A socket's own error (a frame too large, a protocol violation) or a hook's. */
+  onError(error: unknown): void;
+}) {
+  const { wss } = options;
+  const server = makeServer(options.protocol);
+
+  const unanswered = new WeakSet<WebSocket>();
+  // One function for every socket's pongs (ws calls it with the socket as `this`).
+  function answered(this: WebSocket) {
+    unanswered.delete(this);
+  }
+  const heartbeat = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (unanswered.has(socket)) {
+        // Terminated, not closed: a peer that does not answer would not answer a close either.
+        socket.terminate();
+        continue;
+      }
+      unanswered.add(socket);
+      socket.ping();
+    }
+  }, options.pingIntervalMs);
+  heartbeat.unref();
+
+  wss.on('connection', (socket, request) => {
+    const fail = (error: unknown) => {
+      options.onError(error);
+      socket.close(CloseCode.InternalServerError, 'Internal server error');
+    };
+    // ws has already closed the socket with the right code (1009 for a frame too large).
+    socket.on('error', fail);
+    socket.on('pong', answered);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, reason),
+        // Not awaited here: a subscribe message's promise lasts as long as its subscription.
+        onMessage: (handle) =>
+          socket.on('message', (data) => {
+            handle(String(data)).catch(fail);
+          }),
+      },
+      options.extra(socket, request),
+    );
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
+  });
+
+  return {
+    /** Closes every socket with 1001 (going away), so that clients reconnect elsewhere. */
+    async dispose() {
+      clearInterval(heartbeat);
+      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) =>
+        wss.close((error) => (error ? reject(error) : resolve())),
+      );
+    },
+  };
+}
