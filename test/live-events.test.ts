@@ -133,8 +133,8 @@ async function storeWithoutEvent(text: string): Promise<NotificationPayload> {
 }
 
 async function lastNumber() {
-  const user = await db.prisma.user.findUniqueOrThrow({ where: { id: author } });
-  return user.notificationSeq;
+  const counter = await db.prisma.notificationCounter.findUnique({ where: { userId: author } });
+  return counter?.seq ?? 0;
 }
 
 /** The author's stream of `selection`, started after `since` (a notification of theirs). */

@@ -74,7 +74,11 @@ beforeAll(async () => {
         },
       });
     }
-    await db.prisma.user.update({ where: { id: author.id }, data: { notificationSeq: seq } });
+    await db.prisma.notificationCounter.upsert({
+      where: { userId: author.id },
+      create: { userId: author.id, seq },
+      update: { seq },
+    });
   }
 });
 

@@ -288,6 +288,32 @@ describe.each(transports)('notificationAdded over $name', ({ subscribe }) => {
     expect(live.results.pending()).toHaveLength(0);
   });
 
+  it('numbers every follower in commit order while posts with common followers are created concurrently', async () => {
+    // Each post raises the counters of the same followers: taken in the same order
+    // by every statement, so none deadlocks, and each follower's numbers stay 1, 2, 3….
+    const authors = await Promise.all([1, 2, 3].map(() => signUp(server.url, 'author')));
+    const followers = await Promise.all([1, 2, 3, 4].map(() => signUp(server.url, 'fan')));
+    for (const fan of followers)
+      for (const author of authors) await follow(server.url, fan, author);
+    const seeds = await Promise.all(followers.map((fan) => seedNotification(server.url, fan)));
+    const lives = followers.map((fan, i) => watch(fan, seeds[i] as string));
+
+    const posts = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        createPost(server.url, authors[i % authors.length] as TestUser, `Together ${i}`),
+      ),
+    );
+
+    for (const [i, fan] of followers.entries()) {
+      const live = lives[i] as Live<NotificationAddedSubscription>;
+      const received = await take(live, 12, `fan ${i + 1}'s post notification`);
+      const stored = (await queried(fan, 13)).slice(0, 12).reverse(); // oldest first
+      expect(ids(received)).toEqual(ids(stored));
+      expect(new Set(received.map((n) => n.post?.id))).toEqual(new Set(posts.map((p) => p.id)));
+      expect(live.results.pending()).toHaveLength(0);
+    }
+  });
+
   it('delivers each notification with the same fields as the notifications query', async () => {
     const viewer = await signUp(server.url, 'fields');
     const author = await signUp(server.url, 'followed');

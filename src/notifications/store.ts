@@ -24,11 +24,12 @@ const asId = (value: number | Prisma.Sql | undefined) =>
  * `"actor"` the actor's username and `"recorded"` how many deliveries the outbox
  * recorded for them.
  *
- * Each recipient's counter row (`User.notificationSeq`) is raised by the same
- * statement, which numbers their notifications 1, 2, 3… and holds that row's lock
- * until commit: a second cause for the same recipient waits, so numbers (and ids,
- * taken after the lock) grow in commit order per recipient. The rows are locked in
- * id order first, so two fan-outs with common followers cannot deadlock.
+ * Each recipient's counter row (`NotificationCounter`, made at their first
+ * notification) is raised by the same statement, which numbers their notifications
+ * 1, 2, 3… and holds that row's lock until commit: a second cause for the same
+ * recipient waits, so numbers (and ids, taken after the lock) grow in commit order
+ * per recipient. The rows are taken in user id order, so two fan-outs with common
+ * followers cannot deadlock.
  */
 export function notificationCtes(kind: NotificationKind, cause: Cause, outbox: Outbox): Prisma.Sql {
   const rule = kinds[kind];
@@ -40,13 +41,12 @@ export function notificationCtes(kind: NotificationKind, cause: Cause, outbox: O
       -- Nothing about a post its recipient muted, on any channel.
       AND NOT EXISTS (SELECT 1 FROM "PostMute" m
                       WHERE m."userId" = u."id" AND m."postId" = ${asId(cause.postId)}::int)
-    ORDER BY u."id"
-    FOR NO KEY UPDATE
   ),
   "numbered" AS (
-    UPDATE "User" u SET "notificationSeq" = u."notificationSeq" + 1
-    FROM "recipients" r WHERE u."id" = r."id"
-    RETURNING u."id" AS "recipientId", u."notificationSeq" AS "seq"
+    INSERT INTO "NotificationCounter" AS c ("userId", "seq")
+    SELECT "id", 1 FROM "recipients" ORDER BY "id"
+    ON CONFLICT ("userId") DO UPDATE SET "seq" = c."seq" + 1
+    RETURNING c."userId" AS "recipientId", c."seq"
   ),
   "notified" AS (
     INSERT INTO "Notification"

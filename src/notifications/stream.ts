@@ -140,11 +140,11 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
 /** The number after which to deliver: that of `since`, or the newest one now. */
 async function startingNumber(prisma: PrismaClient, viewerId: number, since: number | undefined) {
   if (since === undefined) {
-    const user = await prisma.user.findUnique({
-      where: { id: viewerId },
-      select: { notificationSeq: true },
+    const counter = await prisma.notificationCounter.findUnique({
+      where: { userId: viewerId },
+      select: { seq: true },
     });
-    return user?.notificationSeq ?? 0;
+    return counter?.seq ?? 0;
   }
   // Ids grow in commit order per recipient too, so the newest notification with an
   // id up to `since` is where the client stands (even if `since` itself is not theirs).
