@@ -2,7 +2,8 @@
 // graphql-ws through yoga.getEnveloped (socket.ts), so all share the context
 // factory, the guards and the error masking.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createYoga, useReadinessCheck } from 'graphql-yoga';
+import { subscribe } from 'graphql';
+import { createYoga, type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
 import { createContext, type Services, type SocketAuth, socketFields } from '../context.js';
 import { createMaskError } from '../errors.js';
@@ -46,6 +47,20 @@ export function createYogaServer(options: {
     // every body through a TransformStream (about 80 µs a request, profiled), is off.
     maxRequestBodySize: false,
     healthCheckEndpoint: '/health',
-    plugins: [...guards(config), useReadinessCheck({ endpoint: '/ready', check: options.ready })],
+    plugins: [
+      graphqlJsSubscriptions(),
+      ...guards(config),
+      useReadinessCheck({ endpoint: '/ready', check: options.ready }),
+    ],
   });
+}
+
+/**
+ * Subscriptions run on graphql-js' own `subscribe` instead of Yoga's default
+ * executor, whose event stream adds a layer for incremental delivery (@defer and
+ * @stream, which this schema does not offer) to every live subscription: about
+ * 1 KiB each, and work on every event.
+ */
+function graphqlJsSubscriptions(): Plugin {
+  return { onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe) };
 }
