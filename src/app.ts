@@ -58,7 +58,7 @@ export async function createApp(
         onError: onRedisError,
         onReconnect: () => metrics.pubsubReconnects.inc(),
       })
-    : createInProcessPubSub();
+    : createInProcessPubSub((error) => logger.error({ err: error }, 'pubsub listener'));
   // Rate-limit counters: fail fast while Redis is away or hung (the limiter then counts in memory).
   const limitsRedis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, {

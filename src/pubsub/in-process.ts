@@ -1,13 +1,22 @@
 // Pub/sub inside one process: the embedded default, for a single instance.
-import type { Listener, PubSub } from './pubsub.js';
+import { createDispatcher } from './dispatcher.js';
+import type { Listener, PubSub, UserMessage } from './pubsub.js';
 
-export function createInProcessPubSub(): PubSub {
+/** `onError`: a listener threw; by default rethrown outside the dispatch, which goes on. */
+export function createInProcessPubSub(
+  onError: (error: unknown) => void = (error) =>
+    queueMicrotask(() => {
+      throw error;
+    }),
+): PubSub {
   const listeners = new Map<number, Set<Listener>>();
+  // A fan-out is handed out in slices, as over Redis (dispatcher.ts).
+  const dispatch = createDispatcher<UserMessage>(({ userId, event }) => {
+    for (const listener of listeners.get(userId) ?? []) listener(event);
+  }, onError);
   return {
     async publish(messages) {
-      for (const { userId, event } of messages) {
-        for (const listener of listeners.get(userId) ?? []) listener(event);
-      }
+      dispatch(messages);
     },
     async subscribe(userId, listener) {
       const set = listeners.get(userId) ?? new Set<Listener>();

@@ -17,6 +17,7 @@
 // fan-out, a few bytes per follower, whether or not it serves any of them.
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
+import { createDispatcher } from './dispatcher.js';
 import {
   type Listener,
   type PackedCause,
@@ -65,11 +66,18 @@ export function createRedisPubSub(options: {
   const listeners = new Set<Listener>();
   // This instance's listeners by user, for packed fan-outs.
   const byUser = new Map<number, Set<Listener>>();
-  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) => {
-    for (const { userId, event } of unpackCause(packed)) {
-      for (const listener of byUser.get(userId) ?? []) listener(event);
-    }
-  });
+  // Both channels' events go through one dispatcher, so they stay in arrival order.
+  const dispatch = createDispatcher<{ event: UserEvent; to: Iterable<Listener> }>(
+    ({ event, to }) => {
+      for (const listener of to) listener(event);
+    },
+    onError,
+  );
+  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) =>
+    dispatch(
+      unpackCause(packed).map(({ userId, event }) => ({ event, to: byUser.get(userId) ?? [] })),
+    ),
+  );
   causes.catch(onError);
   let closed = false;
   const resyncAll = () => {
@@ -151,7 +159,9 @@ export function createRedisPubSub(options: {
       const mine = byUser.get(userId) ?? new Set<Listener>();
       byUser.set(userId, mine);
       mine.add(listener);
-      const subscribed = redis.subscribe(channel(userId), (event: UserEvent) => listener(event));
+      const subscribed = redis.subscribe(channel(userId), (event: UserEvent) =>
+        dispatch([{ event, to: [listener] }]),
+      );
       // Live once both the user's channel and the fan-out channel are.
       const live = Promise.all([subscribed, causes]);
       // Wait for the SUBSCRIBE only while Redis answers, and only so long; one that
