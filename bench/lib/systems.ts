@@ -94,7 +94,20 @@ export async function startSystem(
     ...options.env,
   });
   let output = '';
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A system that dies during a run is reported with its last words, not lost.
+      if (!stopping) {
+        process.stderr.write(
+          `${name} exited unexpectedly (${code ?? signal}); its last output:\n${output.slice(-4_000)}\n`,
+        );
+      }
+      resolve();
+    }),
+  );
+  // Asking a dead system (its IPC channel closed) fails that probe, not the runner.
+  child.on('error', () => {});
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
@@ -120,6 +133,7 @@ export async function startSystem(
     probe(probeOptions) {
       const id = ++asked;
       return new Promise<Probe>((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`${name}: not running`));
         const timer = setTimeout(() => reject(new Error(`${name}: probe timed out`)), 30_000);
         const onMessage = (message: Probe & { probe?: number }) => {
           if (message?.probe !== id) return;
@@ -134,6 +148,7 @@ export async function startSystem(
     output: () => output,
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
+      stopping = true;
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
