@@ -90,6 +90,7 @@ export async function createApp(
   const delivery = createDelivery({ config, prisma: db.prisma, secret, logger, metrics });
   const services: Services = {
     prisma: db.prisma,
+    hot: db.hot,
     pubsub,
     tokens: createTokenService(secret, config.TOKEN_TTL_MINUTES),
     sessions: createSessions({

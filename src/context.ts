@@ -2,6 +2,7 @@
 import type { Sessions } from './auth/session.js';
 import { bearerToken, type TokenService } from './auth/tokens.js';
 import { type Viewer, viewerFromClaims } from './auth/viewer.js';
+import type { HotStatements } from './db/prepared.js';
 import type { DeliverySettings } from './delivery/index.js';
 import type { Outbox } from './delivery/outbox.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -16,6 +17,8 @@ import type { SubscriptionBudget } from './transport/subscription-budget.js';
 /** What the app builds once and every operation shares. */
 export type Services = {
   prisma: PrismaClient;
+  /** The statements that store a comment or a post with its notifications (db/prepared.ts). */
+  hot: HotStatements;
   pubsub: PubSub;
   tokens: TokenService;
   sessions: Sessions;

@@ -85,6 +85,7 @@ function contextFor(viewerId: number, prisma: PrismaClient): Context {
   const logger = createLogger('silent');
   const services: Services = {
     prisma,
+    hot: db.hot,
     pubsub,
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
     sessions: { announceRevoked: async () => {}, watch: async () => () => {} },

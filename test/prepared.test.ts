@@ -1,20 +1,80 @@
-// Which statements run as named prepared statements (src/db/prepared.ts): only
-// those marked, each under a name that changes whenever its text does.
-import { describe, expect, it } from 'vitest';
-import { prepared, statementName } from '../src/db/prepared.js';
+// The hot statements (src/db/prepared.ts) run straight on the driver: on
+// PostgreSQL as named prepared statements, on PGlite directly. They must read
+// what Prisma reads, DateTime columns in UTC included, whatever the time zone.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import { statementName } from '../src/db/prepared.js';
 import { Prisma } from '../src/generated/prisma/client.js';
+import { createDatabase } from './helpers/server.js';
 
-const text = (sql: Prisma.Sql) => ({ sql: sql.sql });
+let db: Database;
+const cleanups: Array<() => Promise<void> | void> = [];
 
-describe('prepared statements', () => {
-  it('names a marked statement after its text, and leaves others unnamed', () => {
-    const a = prepared(Prisma.sql`SELECT ${1}::int AS "a"`);
-    const b = prepared(Prisma.sql`SELECT ${1}::int AS "b"`);
-    expect(statementName(text(a))).toMatch(/^p_[\w-]{27}$/);
-    expect(statementName(text(a))).toBe(
-      statementName(text(prepared(Prisma.sql`SELECT ${2}::int AS "a"`))),
+beforeAll(async () => {
+  // Not UTC, so that a timestamp read as local time would show (Node applies TZ at once).
+  process.env.TZ = 'America/New_York';
+  const adminUrl = inject('postgresUrl');
+  db = await openDatabase(
+    adminUrl
+      ? { databaseUrl: await createDatabase(adminUrl, cleanups), dataDir: '' }
+      : { dataDir: 'memory://' },
+  );
+  await applyMigrations(db.adapter);
+});
+
+afterAll(async () => {
+  await db?.close();
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+describe('hot statements', () => {
+  it('names a statement after its text, not its values', () => {
+    const a = Prisma.sql`SELECT ${1}::int AS "a"`;
+    expect(statementName(a.text)).toMatch(/^p_[\w-]{27}$/);
+    expect(statementName(a.text)).toBe(statementName(Prisma.sql`SELECT ${2}::int AS "a"`.text));
+    expect(statementName(a.text)).not.toBe(statementName(Prisma.sql`SELECT ${1}::int AS "b"`.text));
+  });
+
+  it('returns the rows Prisma returns, timestamps in UTC, on every run of the statement', async () => {
+    const user = await db.prisma.user.create({
+      data: {
+        email: 'hot@example.com',
+        emailKey: 'hot@example.com',
+        username: 'hot',
+        usernameKey: 'hot',
+        passwordHash: 'not used here',
+      },
+    });
+    const post = await db.prisma.post.create({
+      data: { title: 'Hot', body: 'Body', authorId: user.id },
+    });
+    // The same text with other values: the second and later runs reuse the prepared statement.
+    for (const title of ['Hot', 'Not this one', 'Hot']) {
+      const rows = await db.hot<{ id: number; title: string; createdAt: Date }>(
+        Prisma.sql`SELECT "id", "title", "createdAt" FROM "Post" WHERE "title" = ${title}`,
+      );
+      if (title === 'Hot') {
+        expect(rows).toEqual([{ id: post.id, title: 'Hot', createdAt: post.createdAt }]);
+      } else expect(rows).toEqual([]);
+    }
+  });
+
+  it('shares its connections with the migrations, which leave none inside a transaction', async () => {
+    // The migrations' start-up lock (src/db/migrate.ts) is a transaction's; left
+    // open on a pooled connection, it would still be held, and every statement run
+    // on that connection would join the transaction and keep its locks.
+    const locks = await db.hot<{ held: number }>(
+      Prisma.sql`SELECT count(*)::int AS "held" FROM pg_locks
+                 WHERE locktype = 'advisory' AND objid = ${72707370}::oid`,
     );
-    expect(statementName(text(a))).not.toBe(statementName(text(b)));
-    expect(statementName(text(Prisma.sql`SELECT ${1}::int AS "a"`))).toBeUndefined();
+    expect(locks).toEqual([{ held: 0 }]);
+  });
+
+  it('refuses a bad statement with the database error, and serves the next one', async () => {
+    await expect(db.hot(Prisma.sql`SELECT * FROM "NoSuchTable"`)).rejects.toThrow(/NoSuchTable/);
+    await expect(db.hot<{ one: number }>(Prisma.sql`SELECT 1::int AS "one"`)).resolves.toEqual([
+      { one: 1 },
+    ]);
   });
 });

@@ -5,12 +5,15 @@ import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { statementName } from './prepared.js';
+import { type HotStatements, pgliteStatements, postgresStatements } from './prepared.js';
 
 export type Database = {
   prisma: PrismaClient;
+  /** The hot statements, on the same connections as Prisma (prepared.ts). */
+  hot: HotStatements;
   /** The adapter factory, also used by the migration engine. */
   adapter: SqlMigrationAwareDriverAdapterFactory;
   close(): Promise<void>;
@@ -21,13 +24,22 @@ export async function openDatabase(options: {
   dataDir: string;
 }): Promise<Database> {
   if (options.databaseUrl) {
-    const adapter = new PrismaPg(
-      { connectionString: options.databaseUrl },
-      // pg sends an undefined name as an unnamed statement; the type says string only.
-      { statementNameGenerator: statementName as (query: { sql: string }) => string },
-    );
+    // One pool for Prisma and the hot statements.
+    const pool = new pg.Pool({ connectionString: options.databaseUrl });
+    // A connection that fails while idle is dropped by the pool, and the next query
+    // opens another; without a listener its error would end the process.
+    pool.on('error', () => {});
+    const adapter = new PrismaPg(pool);
     const prisma = new PrismaClient({ adapter });
-    return { prisma, adapter, close: () => prisma.$disconnect() };
+    return {
+      prisma,
+      hot: postgresStatements(pool),
+      adapter,
+      async close() {
+        await prisma.$disconnect();
+        await pool.end();
+      },
+    };
   }
   // 'memory://' is PGlite's in-memory database, for tests and throwaway runs.
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true });
@@ -36,6 +48,7 @@ export async function openDatabase(options: {
   const prisma = new PrismaClient({ adapter });
   return {
     prisma,
+    hot: pgliteStatements(pglite),
     adapter,
     async close() {
       await prisma.$disconnect();

@@ -106,7 +106,13 @@ async function withStartupLock<T>(
       });
       return await fn();
     } finally {
-      await tx.rollback();
+      // The adapter's rollback() only hands the connection back to the pool, which
+      // the server's queries share: the ROLLBACK (ending the lock) is ours to send.
+      try {
+        await tx.executeRaw({ sql: 'ROLLBACK', args: [], argTypes: [] });
+      } finally {
+        await tx.rollback();
+      }
     }
   } finally {
     await conn.dispose();

@@ -3,9 +3,9 @@
 // When a delivery channel is on, the same statement records the deliveries (the
 // outbox). Publishing happens after the commit, in the notifier.
 
-import { prepared } from '../db/prepared.js';
+import type { HotStatements } from '../db/prepared.js';
 import type { Outbox } from '../delivery/outbox.js';
-import { type NotificationKind, Prisma, type PrismaClient } from '../generated/prisma/client.js';
+import { type NotificationKind, Prisma } from '../generated/prisma/client.js';
 import type { NotificationPayload } from '../pubsub/pubsub.js';
 import { type Cause, kinds, peek } from './kinds.js';
 
@@ -133,13 +133,13 @@ export function createdFrom(
 /**
  * Runs a mutation's one statement (built with `notificationCtes` and selecting
  * `NOTIFIED_JSON` AS "notified"): alone, it is atomic without a transaction, in
- * one round trip. It runs as a prepared statement (see db/prepared.ts), since
- * planning these CTEs costs PostgreSQL about as much as running them.
+ * one round trip. It runs as a prepared statement, straight on the driver (see
+ * db/prepared.ts): planning these CTEs costs PostgreSQL about as much as running them.
  */
 export async function writeCause<Row extends { notified: string }>(
-  prisma: PrismaClient,
+  hot: HotStatements,
   statement: Prisma.Sql,
 ): Promise<Row | undefined> {
-  const [row] = await prisma.$queryRaw<Row[]>(prepared(statement));
+  const [row] = await hot<Row>(statement);
   return row;
 }

@@ -67,7 +67,7 @@ builder.mutationFields((t) => ({
         text: input.text,
       };
       const row = await writeCause<CommentRow>(
-        ctx.prisma,
+        ctx.hot,
         Prisma.sql`
         WITH "post" AS (SELECT "id", "title" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE),
         "comment" AS (

@@ -105,7 +105,7 @@ builder.mutationFields((t) => ({
       // One statement: the post and its followers' notifications, in one round trip
       // and atomically. updatedAt is written here because Prisma's @updatedAt is not.
       const row = await writeCause<PostRow>(
-        ctx.prisma,
+        ctx.hot,
         Prisma.sql`
         WITH "post" AS (
           INSERT INTO "Post" ("title", "body", "authorId", "updatedAt")
