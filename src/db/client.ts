@@ -14,7 +14,7 @@ export type Database = {
   prisma: PrismaClient;
   /** The hot statements, on the same connections as Prisma (prepared.ts). */
   hot: HotStatements;
-  /** The adapter factory, also used by the migration engine. */
+  /** The adapter factory the migration engine uses (on PostgreSQL, with connections of its own). */
   adapter: SqlMigrationAwareDriverAdapterFactory;
   close(): Promise<void>;
 };
@@ -24,17 +24,19 @@ export async function openDatabase(options: {
   dataDir: string;
 }): Promise<Database> {
   if (options.databaseUrl) {
-    // One pool for Prisma and the hot statements.
+    // One pool for Prisma's queries and the hot statements.
     const pool = new pg.Pool({ connectionString: options.databaseUrl });
     // A connection that fails while idle is dropped by the pool, and the next query
     // opens another; without a listener its error would end the process.
     pool.on('error', () => {});
-    const adapter = new PrismaPg(pool);
-    const prisma = new PrismaClient({ adapter });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       prisma,
       hot: postgresStatements(pool),
-      adapter,
+      // The migrations get connections of their own, each connect() a pool that is
+      // closed when they are done, so that nothing they leave on a session (the
+      // schema engine's advisory lock) reaches the server's pool.
+      adapter: new PrismaPg({ connectionString: options.databaseUrl }),
       async close() {
         await prisma.$disconnect();
         await pool.end();
