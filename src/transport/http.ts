@@ -53,6 +53,8 @@ export function createHttpServer(options: {
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
       metrics.httpRequests.inc({ method: req.method ?? '', status: String(res.statusCode) });
+      // Checked first: the fields (the client's address above all) cost work on every request.
+      if (!logger.isLevelEnabled('debug')) return;
       logger.debug(
         {
           requestId,
