@@ -106,8 +106,8 @@ async function withStartupLock<T>(
       });
       return await fn();
     } finally {
-      // The adapter's rollback() only hands the connection back to the pool, which
-      // the server's queries share: the ROLLBACK (ending the lock) is ours to send.
+      // The adapter's rollback() only hands the connection back to its pool: the
+      // ROLLBACK that ends the lock is ours to send, or a pool that stays open keeps it.
       try {
         await tx.executeRaw({ sql: 'ROLLBACK', args: [], argTypes: [] });
       } finally {
