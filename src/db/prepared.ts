@@ -1,7 +1,7 @@
 // The hot statements (a comment or a post with its notifications, see
 // notifications/store.ts) go straight to the driver instead of through Prisma's
 // raw-query path, whose argument mapping, result conversion and bookkeeping cost
-// about 85 µs a comment (profiled at 700 comments/s, 8 % of the server's CPU).
+// about 75 µs a comment (profiled at 700 comments/s, 8 % of the server's CPU).
 //
 // On PostgreSQL each runs as a named prepared statement. PostgreSQL parses and
 // plans an unnamed statement every time it receives one; for these CTE statements
