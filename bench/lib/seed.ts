@@ -27,7 +27,7 @@ export async function seedUsers(db: pg.Client, n: number) {
   // tables, PostgreSQL plans each connection's foreign-key checks for an empty
   // table (a sequential scan) and keeps that plan until autovacuum next analyzes
   // the table, up to a minute into the run: every comment's insert then scanned
-  // the whole, growing Comment table (1.5 ms a comment after 15,000 of them,
+  // the whole, growing Comment table (1.5 ms a comment after about 19,000 of them,
   // measured with auto_explain). That measured PostgreSQL's autovacuum timing on
   // a fresh database, not the systems under test.
   await db.query(
