@@ -63,6 +63,9 @@ export function createRedisPubSub(options: {
 
   const redis = new RedisPubSub({ publisher, subscriber });
   const channel = (userId: number) => `${options.prefix}user:${userId}`;
+  const handshakeOver = afterHandshake(subscriber);
+  const subscribeTo = <T>(name: string, handler: (message: T) => void) =>
+    handshakeOver().then(() => redis.subscribe(name, handler));
   const listeners = new Set<Listener>();
   // This instance's listeners by user, for packed fan-outs.
   const byUser = new Map<number, Set<Listener>>();
@@ -73,7 +76,7 @@ export function createRedisPubSub(options: {
     },
     onError,
   );
-  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) =>
+  const causes = subscribeTo(`${options.prefix}causes`, (packed: PackedCause) =>
     dispatch(
       unpackCause(packed).map(({ userId, event }) => ({ event, to: byUser.get(userId) ?? [] })),
     ),
@@ -159,7 +162,7 @@ export function createRedisPubSub(options: {
       const mine = byUser.get(userId) ?? new Set<Listener>();
       byUser.set(userId, mine);
       mine.add(listener);
-      const subscribed = redis.subscribe(channel(userId), (event: UserEvent) =>
+      const subscribed = subscribeTo(channel(userId), (event: UserEvent) =>
         dispatch([{ event, to: [listener] }]),
       );
       // Live once both the user's channel and the fan-out channel are.
@@ -207,5 +210,35 @@ export function createRedisPubSub(options: {
         ),
       );
     },
+  };
+}
+
+/**
+ * A function that resolves once the connection is past its handshake. ioredis 5
+ * writes a SUBSCRIBE at once while the connection is still in it (status "connect",
+ * before its ready check), since Redis accepts SUBSCRIBE even while loading; the
+ * check's INFO is then refused as not allowed in subscriber mode, the connection
+ * starts over, and the failed SUBSCRIBE rejects a promise inside
+ * graphql-redis-subscriptions that nobody holds, which ends the process
+ * (ioredis#2037, fixed in ioredis 6). That window is one round trip at every
+ * connect and reconnect, and a server that thousands of clients subscribe to hits it.
+ */
+function afterHandshake(connection: Redis): () => Promise<void> {
+  let waiting: Promise<void> | undefined;
+  return () => {
+    if (connection.status !== 'connect') return Promise.resolve();
+    // One wait for everyone: whichever comes first, ready, or closed (then the
+    // command waits in ioredis' offline queue, sent once the next connection is ready).
+    waiting ??= new Promise<void>((resolve) => {
+      const done = () => {
+        connection.off('ready', done);
+        connection.off('close', done);
+        waiting = undefined;
+        resolve();
+      };
+      connection.on('ready', done);
+      connection.on('close', done);
+    });
+    return waiting;
   };
 }
