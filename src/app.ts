@@ -44,7 +44,11 @@ export async function createApp(
     options.logDestination,
   );
   const metrics = createMetrics();
-  const db = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR });
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
   const { applied } = await applyMigrations(db.adapter, { log: (m) => logger.info(m) });
   if (applied.length) logger.info({ applied }, 'applied migrations');
 

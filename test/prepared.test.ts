@@ -9,17 +9,15 @@ import { Prisma } from '../src/generated/prisma/client.js';
 import { createDatabase } from './helpers/server.js';
 
 let db: Database;
+let databaseUrl: string | undefined;
 const cleanups: Array<() => Promise<void> | void> = [];
 
 beforeAll(async () => {
   // Not UTC, so that a timestamp read as local time would show (Node applies TZ at once).
   process.env.TZ = 'America/New_York';
   const adminUrl = inject('postgresUrl');
-  db = await openDatabase(
-    adminUrl
-      ? { databaseUrl: await createDatabase(adminUrl, cleanups), dataDir: '' }
-      : { dataDir: 'memory://' },
-  );
+  databaseUrl = adminUrl ? await createDatabase(adminUrl, cleanups) : undefined;
+  db = await openDatabase(databaseUrl ? { databaseUrl, dataDir: '' } : { dataDir: 'memory://' });
   await applyMigrations(db.adapter);
 });
 
@@ -75,6 +73,29 @@ describe('hot statements', () => {
                    AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
       );
       expect(locks).toEqual([{ held: 0 }]);
+    },
+  );
+
+  it.runIf(inject('postgresUrl'))(
+    'opens at most DATABASE_POOL_SIZE connections, however many statements wait',
+    async () => {
+      const small = await openDatabase({ databaseUrl, dataDir: '', poolSize: 3 });
+      try {
+        const sleeping = Array.from({ length: 8 }, () =>
+          small.hot(Prisma.sql`SELECT pg_sleep(${0.3}::float8) AS "slept"`),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const [open] = await db.hot<{ n: number }>(
+          Prisma.sql`SELECT count(*)::int AS "n" FROM pg_stat_activity
+                     WHERE datname = current_database() AND query LIKE ${'%pg_sleep%'}
+                       AND pid <> pg_backend_pid()`,
+        );
+        expect(open).toEqual({ n: 3 });
+        // The others waited for a connection, and ran.
+        await expect(Promise.all(sleeping)).resolves.toHaveLength(8);
+      } finally {
+        await small.close();
+      }
     },
   );
 

@@ -27,6 +27,11 @@ export type Step = {
   misdelivered: number;
   deliveredPerSec: number;
   latency: Summary;
+  /**
+   * Mutation sent -> its answer received: shows whether a queue forms before the
+   * notification is stored or after (absent from runs before 2026-12-04).
+   */
+  mutationLatency?: Summary;
   usage: Usage;
   eld: Snapshot['eld'];
   passed: boolean;
@@ -129,6 +134,7 @@ export const steady: Scenario<SteadyResult> = {
       let count = 0;
       let skipped = 0;
       let errors = 0;
+      const answered: number[] = [];
       const mutations: Promise<void>[] = [];
       const start = await io.sample({ resetEld: true });
       const t0 = performance.now();
@@ -156,6 +162,7 @@ export const steady: Scenario<SteadyResult> = {
               })
               .then(({ ok, body }) => {
                 inflight--;
+                answered.push(performance.now() - record.at);
                 record.ok = ok;
                 if (!ok) {
                   errors++;
@@ -174,6 +181,7 @@ export const steady: Scenario<SteadyResult> = {
       while (stepStats.delivered < expected && performance.now() < drainUntil) await sleep(20);
       const span = Math.max(stepStats.lastAt - t0, windowMs) / 1000;
       const latency = summarize(stepStats.latencies);
+      const mutationLatency = summarize(answered);
       const sentCount = count - skipped;
       const step: Step = {
         offered: rate,
@@ -186,6 +194,7 @@ export const steady: Scenario<SteadyResult> = {
         misdelivered: stepStats.misdelivered,
         deliveredPerSec: stepStats.delivered / span,
         latency,
+        mutationLatency,
         usage: usage(start, end),
         eld: end.eld,
         passed: false,
@@ -204,7 +213,7 @@ export const steady: Scenario<SteadyResult> = {
       }
       steps.push(step);
       io.log(
-        `rate ${rate}/s: delivered ${step.delivered}/${sentCount} p50 ${round(latency.p50)} p99 ${round(latency.p99)} ms, lost ${step.lost}, skipped ${skipped}, errors ${errors}, server ${round(step.usage.serverCpuPct)}% cpu`,
+        `rate ${rate}/s: delivered ${step.delivered}/${sentCount} p50 ${round(latency.p50)} p99 ${round(latency.p99)} ms (mutation answered p50 ${round(mutationLatency.p50)} p99 ${round(mutationLatency.p99)} ms), lost ${step.lost}, skipped ${skipped}, errors ${errors}, server ${round(step.usage.serverCpuPct)}% cpu`,
       );
       for (const key of [...sent.keys()]) if (sent.get(key)?.step === index) sent.delete(key);
       if (!step.passed) break;

@@ -22,10 +22,12 @@ export type Database = {
 export async function openDatabase(options: {
   databaseUrl?: string;
   dataDir: string;
+  /** PostgreSQL connections at most (DATABASE_POOL_SIZE); pg's default, 10, when unset. */
+  poolSize?: number;
 }): Promise<Database> {
   if (options.databaseUrl) {
     // One pool for Prisma's queries and the hot statements.
-    const pool = new pg.Pool({ connectionString: options.databaseUrl });
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize });
     // A connection that fails while idle is dropped by the pool, and the next query
     // opens another; without a listener its error would end the process.
     pool.on('error', () => {});
