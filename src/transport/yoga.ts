@@ -7,7 +7,7 @@ import { createYoga, type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
 import { createContext, type Services, type SocketAuth, socketFields } from '../context.js';
 import { createMaskError } from '../errors.js';
-import { yogaLogger } from '../logger.js';
+import { defineRequestLogger, yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
 import type { ClientIp } from './client-ip.js';
 import { renderGraphiQL } from './graphiql.js';
@@ -31,15 +31,16 @@ export function createYogaServer(options: {
     logging: yogaLogger(logger),
     graphiql: developerTools(config).graphiql,
     renderGraphiQL,
-    context: ({ request, req, socketAuth }) => {
+    context: (initial) => {
+      const { request, req, socketAuth } = initial;
       // Over graphql-ws the initial context inherits the services already (socket.ts).
       if (socketAuth) return socketFields(socketAuth);
       const clientIp = req ? options.clientIp(req) : undefined;
-      return createContext(services, {
-        request,
+      defineRequestLogger(initial, logger, () => ({
+        requestId: req ? requestIds.get(req) : undefined,
         clientIp,
-        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined, clientIp }),
-      });
+      }));
+      return createContext(services, { request, clientIp });
     },
     maskedErrors: { maskError: createMaskError() },
     // The front door (http.ts) refuses a body over MAX_BODY_BYTES by its declared
