@@ -6,7 +6,7 @@ import type { HotStatements } from './db/prepared.js';
 import type { DeliverySettings } from './delivery/index.js';
 import type { Outbox } from './delivery/outbox.js';
 import type { PrismaClient } from './generated/prisma/client.js';
-import { defineRequestLogger, type Logger } from './logger.js';
+import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { Notifier } from './notifications/notifier.js';
 import type { NotificationReader } from './notifications/reader.js';
@@ -54,7 +54,7 @@ export type Context = Services & {
 };
 
 /** What graphql-ws `onConnect` leaves on the socket's `extra`, shared by its operations. */
-export type SocketAuth = { viewer: Viewer | null; clientIp: string };
+export type SocketAuth = { viewer: Viewer | null; clientIp: string; logger: Logger };
 
 /**
  * The initial context of an operation over graphql-ws, which Yoga then extends
@@ -66,27 +66,20 @@ export function socketContext(
   services: Services,
   fields: { socketAuth: SocketAuth; params: unknown },
 ) {
-  const context = Object.assign(Object.create(services) as Services, fields);
-  const { clientIp } = fields.socketAuth;
-  defineRequestLogger(context, services.logger, () => ({ clientIp }));
-  return context;
+  return Object.assign(Object.create(services) as Services, fields);
 }
 
 /** What an operation over graphql-ws adds to its `socketContext`. */
-export function socketFields({ viewer, clientIp }: SocketAuth) {
-  return { viewer, clientIp, sessionWatched: true };
+export function socketFields({ viewer, clientIp, logger }: SocketAuth) {
+  return { viewer, clientIp, logger, sessionWatched: true };
 }
 
-/**
- * An HTTP request's context (SSE included): the services, and who is asking. Its
- * `logger` is the caller's to define on the context object (defineRequestLogger),
- * which Yoga extends with these fields.
- */
+/** An HTTP request's context (SSE included): the services, and who is asking. */
 export async function createContext(
   services: Services,
-  initial: { request?: Request; clientIp?: string },
-): Promise<Omit<Context, 'logger'>> {
-  const { logger: _logger, ...base } = services;
+  initial: { request?: Request; clientIp?: string; logger?: Logger },
+): Promise<Context> {
+  const base = { ...services, logger: initial.logger ?? services.logger };
   const clientIp = initial.clientIp ?? 'unknown';
   const token = bearerToken(initial.request?.headers.get('authorization'));
   if (token === undefined) return { ...base, viewer: null, clientIp, sessionWatched: false };

@@ -39,29 +39,6 @@ export function createLogger(level: string, destination?: pino.DestinationStream
 }
 
 /**
- * Gives an operation's context its `logger`: a child of `parent` with the
- * request's fields, made when first read. Most operations never log, and a pino
- * child (its fields serialised and redacted) cost about 10 µs a request in a
- * profile, and a graphql-ws socket kept two of them for its life.
- */
-export function defineRequestLogger(
-  context: object,
-  parent: Logger,
-  fields: () => pino.Bindings,
-): void {
-  const settle = (value: Logger) => {
-    Object.defineProperty(context, 'logger', { value, writable: true, enumerable: true });
-    return value;
-  };
-  Object.defineProperty(context, 'logger', {
-    configurable: true,
-    enumerable: true,
-    get: () => settle(parent.child(fields())),
-    set: settle,
-  });
-}
-
-/**
  * Yoga's logger interface on top of pino, so Yoga's own lines are JSON too. Yoga
  * logs each error it masks, once, as an Error at level error: that line is the
  * server's one record of an unexpected error, with the original error (the SQL,

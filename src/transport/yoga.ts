@@ -7,7 +7,7 @@ import { createYoga, type Plugin, useReadinessCheck } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
 import { createContext, type Services, type SocketAuth, socketFields } from '../context.js';
 import { createMaskError } from '../errors.js';
-import { defineRequestLogger, yogaLogger } from '../logger.js';
+import { yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
 import type { ClientIp } from './client-ip.js';
 import { renderGraphiQL } from './graphiql.js';
@@ -31,16 +31,15 @@ export function createYogaServer(options: {
     logging: yogaLogger(logger),
     graphiql: developerTools(config).graphiql,
     renderGraphiQL,
-    context: (initial) => {
-      const { request, req, socketAuth } = initial;
+    context: ({ request, req, socketAuth }) => {
       // Over graphql-ws the initial context inherits the services already (socket.ts).
       if (socketAuth) return socketFields(socketAuth);
       const clientIp = req ? options.clientIp(req) : undefined;
-      defineRequestLogger(initial, logger, () => ({
-        requestId: req ? requestIds.get(req) : undefined,
+      return createContext(services, {
+        request,
         clientIp,
-      }));
-      return createContext(services, { request, clientIp });
+        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined, clientIp }),
+      });
     },
     maskedErrors: { maskError: createMaskError() },
     // The front door (http.ts) refuses a body over MAX_BODY_BYTES by its declared
