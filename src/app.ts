@@ -1,7 +1,6 @@
 // Builds the whole server: database, pub/sub, Yoga over HTTP and SSE, graphql-ws
 // on the same path. Wiring only; returns { start, stop }, and nothing listens
 // until start().
-import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import type { DestinationStream } from 'pino';
@@ -113,13 +112,11 @@ export async function createApp(
     logger,
   };
 
-  const requestIds = new WeakMap<IncomingMessage, string>();
   const trust = compileTrust(config.TRUST_PROXY);
   const clientIp = createClientIp(trust);
   const yoga = createYogaServer({
     config,
     services,
-    requestIds,
     clientIp,
     ready: async () => {
       const [database, events] = await Promise.all([
@@ -137,7 +134,6 @@ export async function createApp(
     metrics,
     logger,
     yoga,
-    requestIds,
     clientIp,
     trust,
     unsubscribe: delivery.handleUnsubscribe,

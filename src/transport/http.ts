@@ -21,11 +21,10 @@ export function createHttpServer(options: {
   yoga: Handler;
   /** `/unsubscribe?token=…` (src/delivery/unsubscribe.ts). */
   unsubscribe: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  requestIds: WeakMap<IncomingMessage, string>;
   clientIp: ClientIp;
   trust: Trust;
 }): Server {
-  const { config, metrics, logger, requestIds } = options;
+  const { config, metrics, logger } = options;
   const serveWebApp = createWebApp({ graphiql: developerTools(config).graphiql });
   const requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
   const server = createServer(
@@ -49,7 +48,6 @@ export function createHttpServer(options: {
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && header.length <= 100 ? header : randomUUID();
-    requestIds.set(req, requestId);
     res.setHeader('x-request-id', requestId);
     res.on('finish', () => {
       metrics.httpRequests.inc({ method: req.method ?? '', status: String(res.statusCode) });

@@ -172,7 +172,6 @@ export function startSocketServer(options: {
   const anonymous = (state: SocketState): SocketAuth => ({
     viewer: null,
     clientIp: state.clientIp,
-    logger: services.logger.child({ clientIp: state.clientIp }),
   });
 
   async function connect(ctx: ConnectContext): Promise<boolean> {

@@ -19,12 +19,11 @@ type ServerContext = { req: IncomingMessage; res: ServerResponse; socketAuth?: S
 export function createYogaServer(options: {
   config: Config;
   services: Services;
-  requestIds: WeakMap<IncomingMessage, string>;
   clientIp: ClientIp;
   /** Whether the database and the pub/sub can be reached, for /ready. */
   ready(): Promise<boolean>;
 }) {
-  const { config, services, requestIds } = options;
+  const { config, services } = options;
   const { logger } = services;
   return createYoga<ServerContext>({
     schema,
@@ -35,11 +34,7 @@ export function createYogaServer(options: {
       // Over graphql-ws the initial context inherits the services already (socket.ts).
       if (socketAuth) return socketFields(socketAuth);
       const clientIp = req ? options.clientIp(req) : undefined;
-      return createContext(services, {
-        request,
-        clientIp,
-        logger: logger.child({ requestId: req ? requestIds.get(req) : undefined, clientIp }),
-      });
+      return createContext(services, { request, clientIp });
     },
     maskedErrors: { maskError: createMaskError() },
     // The front door (http.ts) refuses a body over MAX_BODY_BYTES by its declared
