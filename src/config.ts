@@ -13,7 +13,8 @@ const schema = z.object({
    * statement until this process reads the answer, which under load waits its turn
    * in the event loop (several ms at 1,000 mutations a second); with pg's default of
    * 10 the pool itself became the queue (bench: p50 113 ms at 1,000/s, against 4 ms
-   * with 20). Mind PostgreSQL's max_connections (100 by default) across instances.
+   * with 20). All are opened at start and kept (db/client.ts): mind PostgreSQL's
+   * max_connections (100 by default) across instances.
    */
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).default(20),
   /** Unset: in-process pub/sub (one instance). Set: Redis pub/sub (many instances). */

@@ -77,10 +77,19 @@ describe('hot statements', () => {
   );
 
   it.runIf(inject('postgresUrl'))(
-    'opens at most DATABASE_POOL_SIZE connections, however many statements wait',
+    'opens DATABASE_POOL_SIZE connections at start, and no more however many statements wait',
     async () => {
+      const connections = async () => {
+        const [row] = await db.hot<{ n: number }>(
+          Prisma.sql`SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = current_database()`,
+        );
+        return row?.n ?? 0;
+      };
+      const before = await connections();
       const small = await openDatabase({ databaseUrl, dataDir: '', poolSize: 3 });
       try {
+        // Opened before any statement asks for them, so none is opened under load.
+        expect((await connections()) - before).toBe(3);
         const sleeping = Array.from({ length: 8 }, () =>
           small.hot(Prisma.sql`SELECT pg_sleep(${0.3}::float8) AS "slept"`),
         );

@@ -30,6 +30,8 @@ export async function startInstance(env: Record<string, string>): Promise<Instan
       HOST: '127.0.0.1',
       NODE_ENV: 'test',
       JWT_SECRET: TEST_SECRET,
+      // As in startServer: each instance keeps its pool's connections open.
+      DATABASE_POOL_SIZE: '5',
       ...GENEROUS_LIMITS,
       ...env,
     },

@@ -44,6 +44,9 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     HOST: '127.0.0.1',
     NODE_ENV: 'test',
     JWT_SECRET: TEST_SECRET,
+    // Every connection is opened at start and kept (src/db/client.ts), and many
+    // servers share the test PostgreSQL (max_connections 300).
+    DATABASE_POOL_SIZE: '5',
     ...GENEROUS_LIMITS,
   };
   const adminUrl = inject('postgresUrl');
