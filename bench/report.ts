@@ -47,6 +47,27 @@ const COLORS: Record<SystemName, string> = {
   floor: '#7f7f7f',
 };
 
+/**
+ * Milliseconds one core takes for a fixed piece of work (JSON round trips of a
+ * small object), the median of three: this machine is shared, and the same build
+ * has measured a third slower from one hour to the next, so a report says how fast
+ * the machine was at its start and its end.
+ */
+export function cpuCheckMs(): number {
+  const object = { a: 1, b: 'hello world', c: [1, 2, 3], d: { e: true } };
+  const times = [0, 1, 2].map(() => {
+    const started = performance.now();
+    let sum = 0;
+    for (let i = 0; i < 300_000; i++)
+      sum += (JSON.parse(JSON.stringify(object)) as typeof object).a;
+    if (sum !== 300_000) throw new Error('cpu check miscounted');
+    return performance.now() - started;
+  });
+  return Math.round(times.sort((x, y) => x - y)[1] as number);
+}
+
+export const CPU_CHECK_LABEL = 'CPU check: ms for a fixed workload on one core (lower is faster)';
+
 export function machineInfo(extra: Record<string, string>): Record<string, string> {
   const sh = (cmd: string) => {
     try {

@@ -31,7 +31,14 @@ import {
   spawnNode,
   startSystem,
 } from './lib/systems.js';
-import { machineInfo, type RunRecord, type RunResult, writeReport } from './report.js';
+import {
+  CPU_CHECK_LABEL,
+  cpuCheckMs,
+  machineInfo,
+  type RunRecord,
+  type RunResult,
+  writeReport,
+} from './report.js';
 import { SCENARIOS } from './scenarios/index.js';
 import type { Flags } from './scenarios/types.js';
 
@@ -180,6 +187,7 @@ async function main() {
       postgres: (await db.query('SHOW server_version')).rows[0].server_version,
       redis: /redis_version:(\S+)/.exec(redisInfo)?.[1] ?? '?',
       openFiles: execFileSync('sh', ['-c', 'ulimit -Hn']).toString().trim(),
+      [CPU_CHECK_LABEL]: `${cpuCheckMs()} at the start`,
     });
     const services = {
       databaseUrl: postgres.url,
@@ -249,6 +257,7 @@ async function main() {
     await postgres.stop();
   }
   const finished = new Date();
+  if (machine?.[CPU_CHECK_LABEL]) machine[CPU_CHECK_LABEL] += `, ${cpuCheckMs()} at the end`;
   const dir = writeReport({
     quick: flags.quick,
     flags: flags.options,
