@@ -85,15 +85,14 @@ export async function createContext(
   services: Services,
   initial: { request?: Request; clientIp?: string },
 ): Promise<Context> {
-  const base = { ...services };
   const clientIp = initial.clientIp ?? 'unknown';
   const token = bearerToken(initial.request?.headers.get('authorization'));
-  if (token === undefined) return { ...base, viewer: null, clientIp, sessionWatched: false };
+  if (token === undefined) return { ...services, viewer: null, clientIp, sessionWatched: false };
   const claims = token === null ? null : await services.tokens.verify(token);
   const viewer = claims && (await viewerFromClaims(services.prisma, claims));
   if (!viewer) {
     const authProblem = 'The bearer token is invalid, expired or revoked.';
-    return { ...base, viewer: null, authProblem, clientIp, sessionWatched: false };
+    return { ...services, viewer: null, authProblem, clientIp, sessionWatched: false };
   }
-  return { ...base, viewer, clientIp, sessionWatched: false };
+  return { ...services, viewer, clientIp, sessionWatched: false };
 }

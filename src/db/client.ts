@@ -32,15 +32,16 @@ export async function openDatabase(options: {
     // wait for PostgreSQL to start a backend and fill its catalog caches: a step of
     // the bench that first needed more connections than the one before had a p99 of
     // 280 ms against a p50 of 3 ms.
+    const size = options.poolSize ?? 10;
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
-      max: options.poolSize,
+      max: size,
       idleTimeoutMillis: 0,
     });
     // A connection that fails while idle is dropped by the pool, and the next query
     // opens another; without a listener its error would end the process.
     pool.on('error', () => {});
-    await openAll(pool, options.poolSize ?? 10);
+    await openAll(pool, size);
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     return {
       prisma,
