@@ -2,6 +2,7 @@
 // process (with the probe preloaded and the open-files limit raised), on the same
 // PostgreSQL and Redis, announcing "ready at http://…/graphql".
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cpuMs, rssBytes } from './proc.js';
 
@@ -17,13 +18,21 @@ export const LABELS: Record<SystemName, string> = {
   floor: 'floor (bare ws)',
 };
 
-const ENTRY: Record<SystemName, string> = {
-  // The production build (npm run build), as `npm start` runs it.
-  this: 'dist/index.js',
-  apollo: 'bench/peers/apollo.ts',
-  mercurius: 'bench/peers/mercurius.ts',
-  floor: 'bench/peers/floor.ts',
+const ENTRY: Record<SystemName, string[]> = {
+  // The production build (npm run build), with the node flags `npm start` gives it.
+  this: startArgs(),
+  apollo: ['bench/peers/apollo.ts'],
+  mercurius: ['bench/peers/mercurius.ts'],
+  floor: ['bench/peers/floor.ts'],
 };
+
+/** `npm start`'s command line after `node`: its flags and the entry file. */
+function startArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const [command, ...args] = String(pkg.scripts.start).split(/\s+/);
+  if (command !== 'node') throw new Error(`npm start does not run node: ${pkg.scripts.start}`);
+  return args;
+}
 
 export type Services = { databaseUrl: string; redisUrl: string; jwtSecret: string };
 
@@ -73,7 +82,7 @@ export async function startSystem(
   const nodeArgs = ['--expose-gc', ...loader, '--import', './bench/lib/probe.ts'];
   if (options.cpuProfileDir)
     nodeArgs.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`);
-  const child = spawnNode([...nodeArgs, ENTRY[name]], {
+  const child = spawnNode([...nodeArgs, ...ENTRY[name]], {
     ...process.env,
     // Production mode for this server, as the issue asks; the peers ignore it.
     NODE_ENV: 'production',
