@@ -14,6 +14,7 @@ const databaseAgnostic = [
   'test/schema.test.ts',
   'test/migrations.test.ts',
   'test/query-count.test.ts',
+  'test/live-iterator.test.ts',
   // The web app in a real browser: it is a client of the API, whichever database is behind it.
   'test/browser/**/*.test.ts',
 ];

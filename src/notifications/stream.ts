@@ -9,12 +9,12 @@
 // more than events carry. An event at or below the last number is a duplicate and
 // is dropped. So a lost, late, repeated or reordered event never produces a gap or
 // a duplicate, and the database stays the truth.
-import { Repeater } from 'graphql-yoga';
 import type { SessionEnd } from '../auth/session.js';
 import { unauthenticated } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../metrics.js';
 import type { NotificationPayload, PubSub, UserEvent } from '../pubsub/pubsub.js';
+import { liveIterator, type Producer } from './live-iterator.js';
 import type { NotificationReader, Selection } from './reader.js';
 
 export const PAGE = 100;
@@ -48,22 +48,19 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
   },
 ): AsyncIterable<Row> {
   const { prisma, reader, selection, metrics, viewerId, fromEvent } = options;
-  return new Repeater<Row>(async (push, stop) => {
+  return liveIterator<Row>(async (stream) => {
     let last = 0;
-    let stopped = false;
     // Events above `last`, by number; undefined for a wake-up without the notification.
-    const ahead = new Map<number, NotificationPayload | undefined>();
+    // Made at the first event: most subscriptions wait idle, and an empty Map costs.
+    let ahead: Map<number, NotificationPayload | undefined> | undefined;
     let mustRead = options.since !== undefined;
     let retries = 0;
     let retryTimer: NodeJS.Timeout | undefined;
-    stop.then(() => {
-      stopped = true;
-      clearTimeout(retryTimer);
-    });
+    stream.onStop(() => clearTimeout(retryTimer));
 
     const deliver = async (row: Row) => {
       last = row.seq ?? last;
-      await push(row);
+      await stream.push(row);
       metrics.notificationsDelivered.inc();
       if (row.createdAt instanceof Date) {
         metrics.deliveryLatency.observe((Date.now() - row.createdAt.getTime()) / 1000);
@@ -71,27 +68,27 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
     };
 
     const pump = rerunning(async () => {
-      while (!stopped) {
-        for (const seq of ahead.keys()) if (seq <= last) ahead.delete(seq);
-        const next = ahead.get(last + 1);
+      while (!stream.stopped) {
+        if (ahead) for (const seq of ahead.keys()) if (seq <= last) ahead.delete(seq);
+        const next = ahead?.get(last + 1);
         if (!mustRead && next && fromEvent) {
-          ahead.delete(last + 1);
+          ahead?.delete(last + 1);
           await deliver(fromEvent(next));
           continue;
         }
-        if (!mustRead && ahead.size === 0) return;
+        if (!mustRead && !ahead?.size) return;
         mustRead = false;
         const before = last;
         let page: Row[];
         do {
           page = await reader.read<Row>(viewerId, last, selection);
           for (const row of page) {
-            if (stopped) return;
+            if (stream.stopped) return;
             if ((row.seq ?? 0) > last) await deliver(row);
           }
-        } while (page.length === PAGE && !stopped);
+        } while (page.length === PAGE && !stream.stopped);
         if (last !== before) retries = 0;
-        else if (ahead.size > 0 && !(fromEvent && ahead.get(last + 1))) {
+        else if (ahead?.size && !(fromEvent && ahead.get(last + 1))) {
           // Nothing new in the database although events announced more: not visible yet.
           const wait = RETRY_MS[retries++];
           if (wait === undefined) {
@@ -107,7 +104,7 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
           return;
         }
       }
-    }, stop);
+    }, stream);
 
     // Until the starting number is known, events are only kept: the start drops
     // those at or below it.
@@ -117,6 +114,7 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
         // An event about someone else's notification is never delivered.
         if (event.notification && event.notification.recipientId !== viewerId) return;
         if (started && event.seq <= last) return;
+        ahead ??= new Map();
         if (ahead.size >= PAGE) {
           // A client that reads slower than its notifications arrive: keep no more of
           // them in memory; the database has them all, and pages through them.
@@ -129,11 +127,10 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
       if (started) void pump();
     };
 
-    await guarded(options, 'notificationAdded', onEvent, stop, async () => {
-      last = await startingNumber(prisma, viewerId, options.since);
-      started = true;
-      await pump();
-    });
+    await listen(options, 'notificationAdded', onEvent, stream);
+    last = await startingNumber(prisma, viewerId, options.since);
+    started = true;
+    await pump();
   });
 }
 
@@ -159,7 +156,7 @@ async function startingNumber(prisma: PrismaClient, viewerId: number, since: num
 /** The viewer's unread count, now and after every change. */
 export function unreadCountStream(options: Common): AsyncIterable<number> {
   const { prisma, viewerId } = options;
-  return new Repeater<number>(async (push, stop) => {
+  return liveIterator<number>(async (stream) => {
     let sent: number | undefined;
     const count = rerunning(async () => {
       const n = await prisma.notification.count({
@@ -167,48 +164,46 @@ export function unreadCountStream(options: Common): AsyncIterable<number> {
       });
       if (n !== sent) {
         sent = n;
-        await push(n);
+        await stream.push(n);
       }
-    }, stop);
+    }, stream);
     const onEvent = (event: UserEvent) => {
       if (event.type !== 'revoked') void count();
     };
-    await guarded(options, 'unreadNotificationCountChanged', onEvent, stop, count);
+    await listen(options, 'unreadNotificationCountChanged', onEvent, stream);
+    await count();
   });
 }
 
 /**
- * What both streams share: listen to the viewer's events (before `start`, so
- * nothing committed meanwhile is missed), count the live subscription, and end
- * with UNAUTHENTICATED when the session ends (SSE; a socket closes itself).
+ * What both streams share: listen to the viewer's events (before reading anything,
+ * so nothing committed meanwhile is missed), count the live subscription, and end
+ * with UNAUTHENTICATED when the session ends (SSE; a socket closes itself). Each
+ * is undone when the stream stops.
  */
-async function guarded(
+async function listen(
   options: Common,
   field: string,
   onEvent: (event: UserEvent) => void,
-  stop: Promise<unknown> & ((error?: unknown) => void),
-  start: () => Promise<void>,
+  stream: Producer<unknown>,
 ) {
   const { pubsub, metrics, viewerId } = options;
-  const unsubscribe = await pubsub.subscribe(viewerId, onEvent);
-  const stopWatching = await options.watchSession?.((reason) =>
-    stop(
-      unauthenticated(
-        reason === 'expired'
-          ? 'Your token expired; sign in again.'
-          : 'Your token was revoked; sign in again.',
+  stream.onStop(await pubsub.subscribe(viewerId, onEvent));
+  if (options.watchSession) {
+    stream.onStop(
+      await options.watchSession((reason) =>
+        stream.stop(
+          unauthenticated(
+            reason === 'expired'
+              ? 'Your token expired; sign in again.'
+              : 'Your token was revoked; sign in again.',
+          ),
+        ),
       ),
-    ),
-  );
-  metrics.liveSubscriptions.inc({ field });
-  try {
-    await start();
-    await stop;
-  } finally {
-    stopWatching?.();
-    metrics.liveSubscriptions.dec({ field });
-    await unsubscribe();
+    );
   }
+  metrics.liveSubscriptions.inc({ field });
+  stream.onStop(() => metrics.liveSubscriptions.dec({ field }));
 }
 
 /**
@@ -216,7 +211,7 @@ async function guarded(
  * instead of overlapping: a burst of events costs two reads, not one per event.
  * A failure ends the stream (and so the client's subscription) with the error.
  */
-function rerunning(task: () => Promise<void>, fail: (error: unknown) => void) {
+function rerunning(task: () => Promise<void>, stream: Producer<unknown>) {
   let running = false;
   let again = false;
   return async () => {
@@ -231,7 +226,7 @@ function rerunning(task: () => Promise<void>, fail: (error: unknown) => void) {
         await task();
       } while (again);
     } catch (error) {
-      fail(error);
+      stream.stop(error);
     } finally {
       running = false;
     }
