@@ -31,8 +31,9 @@ class LiveIterator<T> implements AsyncIterableIterator<T>, Producer<T> {
   #queue: { value: T; taken: () => void }[] = [];
   /** `next()` calls waiting for a value (only while the queue is empty). */
   #takers: Taker<T>[] = [];
+  /** What the start set up, undone once at the stop (then `#undone` says when that ended). */
   #undos: (() => unknown)[] = [];
-  #undoing: Promise<void> | undefined;
+  #undone: Promise<void> | undefined;
   #stopped = false;
   /** The producer's error, thrown once to the consumer after the queued values. */
   #error: { value: unknown } | undefined;
@@ -60,14 +61,15 @@ class LiveIterator<T> implements AsyncIterableIterator<T>, Producer<T> {
     this.#stopped = true;
     if (error !== undefined) this.#error = { value: error };
     for (const taker of this.#takers.splice(0)) this.#end().then(taker.resolve, taker.reject);
-    // Nobody awaits a stop from the producer's side; the consumer's return() would
-    // rethrow a failed undo.
-    this.#undoAll().catch(() => {});
+    this.#undone = undoAll(this.#undos.splice(0));
+    // Nobody awaits a stop from the producer's side; the consumer's return() rethrows.
+    this.#undone.catch(() => {});
   }
 
   onStop(undo: () => unknown) {
-    this.#undos.push(undo);
-    if (this.#stopped) this.#undoAll().catch(() => {});
+    // A start still running when the stream stopped: what it sets up now is undone at once.
+    if (this.#stopped) undoAll([undo]).catch(() => {});
+    else this.#undos.push(undo);
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -96,7 +98,7 @@ class LiveIterator<T> implements AsyncIterableIterator<T>, Producer<T> {
     this.#error = undefined;
     for (const item of this.#queue.splice(0)) item.taken();
     this.stop();
-    await this.#undoAll();
+    await this.#undone;
     return { value: undefined, done: true };
   }
 
@@ -109,29 +111,19 @@ class LiveIterator<T> implements AsyncIterableIterator<T>, Producer<T> {
     this.#error = undefined;
     return error ? Promise.reject(error.value) : Promise.resolve({ value: undefined, done: true });
   }
+}
 
-  /** Runs each undo once, every one of them even if one fails (the first failure is rethrown). */
-  #undoAll(): Promise<void> {
-    this.#undoing ??= this.#runUndos().finally(() => {
-      this.#undoing = undefined;
-      // One registered between the loop's end and now.
-      if (this.#undos.length > 0) this.#undoAll().catch(() => {});
-    });
-    return this.#undoing;
-  }
-
-  async #runUndos() {
-    let failure: { error: unknown } | undefined;
-    // Undos registered meanwhile (a start still running) are run by this same loop.
-    for (let undo = this.#undos.pop(); undo; undo = this.#undos.pop()) {
-      try {
-        await undo();
-      } catch (error) {
-        failure ??= { error };
-      }
+/** Runs the undos, last registered first, all of them even if one fails (the first failure is rethrown). */
+async function undoAll(undos: (() => unknown)[]) {
+  let failure: { error: unknown } | undefined;
+  for (const undo of undos.reverse()) {
+    try {
+      await undo();
+    } catch (error) {
+      failure ??= { error };
     }
-    if (failure) throw failure.error;
   }
+  if (failure) throw failure.error;
 }
 
 /**
