@@ -2,7 +2,7 @@
 // instance (and so the same context factory, plugins and error masking) as HTTP.
 // Also the socket's own guards: origin, connection rate, frame size, keep-alive,
 // subscription budgets, and closing at token expiry or revocation (4403).
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type DocumentNode, type ExecutionArgs, GraphQLError } from 'graphql';
@@ -76,7 +76,10 @@ export function startSocketServer(options: {
       metrics.openSockets.inc();
       return {
         socket,
-        connectionId: randomUUID(),
+        // Unique across instances (it keys a shared rate limit). Not randomUUID(): it
+        // builds its string from 20 pieces, kept for the socket's life as a chain of
+        // 18 string objects (a heap snapshot's count); this string is made in one piece.
+        connectionId: randomBytes(16).toString('base64url'),
         clientIp: options.clientIp(request),
         release: [],
         counted: new Map(),
