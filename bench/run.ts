@@ -222,6 +222,8 @@ async function main() {
               target: { system, url: server.url, jwtSecret: JWT_SECRET },
               databaseUrl: postgres.url,
               params,
+              // A network of its own per job: see subscribeAll in lib/client.ts.
+              sourceNetwork: `127.${1 + ((records.length - 1) % 250)}.0`,
             };
             const outcome = await runLoadgen(job, server, pids, scenario.timeoutMs(params));
             Object.assign(record, outcome);

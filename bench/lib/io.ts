@@ -23,6 +23,8 @@ export type Job = {
   target: Target;
   databaseUrl: string;
   params: Record<string, number>;
+  /** The loopback network (`127.N.0`) this job's sockets connect from (client.ts). */
+  sourceNetwork: string;
 };
 
 export type ToRunner =

@@ -85,7 +85,7 @@ export const fanout: Scenario<FanoutResult> = {
           if (failures.length < 20) failures.push(reason);
         },
       },
-      { deadline: performance.now() + 240_000, concurrency: 200 },
+      { deadline: performance.now() + 240_000, concurrency: 200, network: io.job.sourceNetwork },
     );
     io.log(`connected ${subscribers.length}/${F}`);
     await io.quiet(60_000);

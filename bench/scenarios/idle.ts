@@ -62,7 +62,7 @@ export const idle: Scenario<IdleResult> = {
           if (failures.length < 20) failures.push(reason);
         },
       },
-      { deadline: performance.now() + 300_000, concurrency: 200 },
+      { deadline: performance.now() + 300_000, concurrency: 200, network: io.job.sourceNetwork },
     );
     const connectMs = performance.now() - t0;
     // Subscriptions finish on the server after the ack: wait until it is idle.

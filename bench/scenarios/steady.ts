@@ -115,7 +115,7 @@ export const steady: Scenario<SteadyResult> = {
           if (failures.length < 20) failures.push(reason);
         },
       },
-      { deadline: performance.now() + 180_000, concurrency: 200 },
+      { deadline: performance.now() + 180_000, concurrency: 200, network: io.job.sourceNetwork },
     );
     io.log(`connected ${subscribers.length}/${U}`);
     await io.quiet(60_000);
