@@ -167,6 +167,10 @@ async function main() {
       }
     : undefined;
   const records: RunRecord[] = [];
+  // Each job connects from a loopback network of its own, 127.N.0 (see subscribeAll
+  // in lib/client.ts); the first is random, so that a run started right after
+  // another does not meet its sockets either.
+  const firstNetwork = Math.floor(Math.random() * 250);
   let machine: RunResult['machine'] | undefined;
   const profileDir = flags.options.profile
     ? join(ROOT, 'bench/results/profiles', started.toISOString().replace(/[:.]/g, '-'))
@@ -222,8 +226,7 @@ async function main() {
               target: { system, url: server.url, jwtSecret: JWT_SECRET },
               databaseUrl: postgres.url,
               params,
-              // A network of its own per job: see subscribeAll in lib/client.ts.
-              sourceNetwork: `127.${1 + ((records.length - 1) % 250)}.0`,
+              sourceNetwork: `127.${1 + ((firstNetwork + records.length - 1) % 250)}.0`,
             };
             const outcome = await runLoadgen(job, server, pids, scenario.timeoutMs(params));
             Object.assign(record, outcome);
