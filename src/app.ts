@@ -8,6 +8,7 @@ import { createSessions } from './auth/session.js';
 import { createTokenService, persistentSecret } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
+import { createBatchedReads } from './db/batched-reads.js';
 import { openDatabase } from './db/client.js';
 import { applyMigrations } from './db/migrate.js';
 import { createDelivery } from './delivery/index.js';
@@ -91,13 +92,15 @@ export async function createApp(
   // Email, Web Push and webhooks: recorded with the notifications (the
   // outbox), sent after the commit by a worker in this process.
   const delivery = createDelivery({ config, prisma: db.prisma, secret, logger, metrics });
+  const reads = createBatchedReads(db.hot);
   const services: Services = {
     prisma: db.prisma,
     hot: db.hot,
+    reads,
     pubsub,
     tokens: createTokenService(secret, config.TOKEN_TTL_MINUTES),
     sessions: createSessions({
-      prisma: db.prisma,
+      reads,
       pubsub,
       onError: (error) => logger.error({ err: error }, 'publish failed'),
     }),

@@ -2,6 +2,7 @@
 import type { Sessions } from './auth/session.js';
 import { bearerToken, type TokenService } from './auth/tokens.js';
 import { type Viewer, viewerFromClaims } from './auth/viewer.js';
+import type { BatchedReads } from './db/batched-reads.js';
 import type { HotStatements } from './db/prepared.js';
 import type { DeliverySettings } from './delivery/index.js';
 import type { Outbox } from './delivery/outbox.js';
@@ -19,6 +20,8 @@ export type Services = {
   prisma: PrismaClient;
   /** The statements that store a comment or a post with its notifications (db/prepared.ts). */
   hot: HotStatements;
+  /** The reads every new connection makes, batched (db/batched-reads.ts). */
+  reads: BatchedReads;
   pubsub: PubSub;
   tokens: TokenService;
   sessions: Sessions;
@@ -89,7 +92,7 @@ export async function createContext(
   const token = bearerToken(initial.request?.headers.get('authorization'));
   if (token === undefined) return { ...services, viewer: null, clientIp, sessionWatched: false };
   const claims = token === null ? null : await services.tokens.verify(token);
-  const viewer = claims && (await viewerFromClaims(services.prisma, claims));
+  const viewer = claims && (await viewerFromClaims(services.reads, claims));
   if (!viewer) {
     const authProblem = 'The bearer token is invalid, expired or revoked.';
     return { ...services, viewer: null, authProblem, clientIp, sessionWatched: false };

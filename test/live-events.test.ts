@@ -10,6 +10,7 @@ import { execute, parse, subscribe } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { Context, Services } from '../src/context.js';
+import { createBatchedReads } from '../src/db/batched-reads.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { createOutbox } from '../src/delivery/outbox.js';
@@ -86,6 +87,7 @@ function contextFor(viewerId: number, prisma: PrismaClient): Context {
   const services: Services = {
     prisma,
     hot: db.hot,
+    reads: createBatchedReads(db.hot),
     pubsub,
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
     sessions: { announceRevoked: async () => {}, watch: async () => () => {} },

@@ -5,6 +5,7 @@ import { execute, parse, subscribe } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import type { Services } from '../src/context.js';
+import { createBatchedReads } from '../src/db/batched-reads.js';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { createEmailChannel } from '../src/delivery/channels/email.js';
@@ -91,13 +92,15 @@ function contextFor(
   outbox = createOutbox([]),
   notifier: Services['notifier'] = { created: async () => {}, read: async () => {} },
 ) {
+  // The hot statements skip Prisma (src/db/prepared.ts); they count as 'hot'.
+  const hot: Services['hot'] = async (statement) => {
+    operations.push('hot');
+    return db.hot(statement);
+  };
   const services: Services = {
     prisma,
-    // The hot statements skip Prisma (src/db/prepared.ts); they count as 'hot'.
-    hot: async (statement) => {
-      operations.push('hot');
-      return db.hot(statement);
-    },
+    hot,
+    reads: createBatchedReads(hot),
     pubsub: createInProcessPubSub(),
     tokens: { issue: async () => ({ token: '', expiresAt: new Date() }), verify: async () => null },
     sessions: { announceRevoked: async () => {}, watch: async () => () => {} },

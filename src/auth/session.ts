@@ -2,7 +2,7 @@
 // the user's tokens are revoked (log-out, new password) on any instance. A
 // graphql-ws socket watches its session once and closes with 4403; an SSE stream,
 // which has no socket, watches its own and ends with UNAUTHENTICATED.
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { BatchedReads } from '../db/batched-reads.js';
 import { EVERYONE, type PubSub } from '../pubsub/pubsub.js';
 import { cacheTokenVersions, forgetTokenVersion, isRevoked, type Viewer } from './viewer.js';
 
@@ -22,17 +22,17 @@ export type Sessions = {
 };
 
 export function createSessions(deps: {
-  prisma: PrismaClient;
+  reads: BatchedReads;
   pubsub: PubSub;
   onError(error: unknown): void;
 }): Sessions {
-  const { prisma, pubsub } = deps;
+  const { reads, pubsub } = deps;
   // Token versions in memory, corrected by the announcements below (viewer.ts).
-  cacheTokenVersions(prisma, pubsub).catch((error) => deps.onError(error));
+  cacheTokenVersions(reads, pubsub).catch((error) => deps.onError(error));
   return {
     async announceRevoked(userId) {
       // This instance forgets at once; the others when the announcement arrives.
-      forgetTokenVersion(prisma, userId);
+      forgetTokenVersion(reads, userId);
       await pubsub
         .publish([
           { userId, event: { type: 'revoked' } },
@@ -53,7 +53,7 @@ export function createSessions(deps: {
         if ((event.type !== 'revoked' && event.type !== 'resync') || ended) return;
         // The event says "some tokens were revoked"; the database says whether this one was.
         // When it cannot be asked, the session ends: failing closed.
-        isRevoked(prisma, viewer.id, viewer.tokenVersion).then(
+        isRevoked(reads, viewer.id, viewer.tokenVersion).then(
           (revoked) => revoked && end('revoked'),
           () => end('revoked'),
         );

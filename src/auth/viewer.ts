@@ -8,7 +8,7 @@
 // bound as the closing of its sockets). While the pub/sub is unhealthy, when
 // announcements may be lost, every check reads the database, and after it
 // reconnects the memory is emptied; an entry is also read again after CACHE_MS.
-import type { PrismaClient } from '../generated/prisma/client.js';
+import type { BatchedReads } from '../db/batched-reads.js';
 import { EVERYONE, type PubSub } from '../pubsub/pubsub.js';
 import type { TokenClaims } from './tokens.js';
 
@@ -26,31 +26,22 @@ type VersionCache = {
   epoch: number;
 };
 
-// One cache per database client: the app's client has one (session.ts starts it);
-// any other client (a test's) reads the database every time.
-const caches = new WeakMap<PrismaClient, VersionCache>();
-
-/** The user's token version in the database (null for a deleted user). */
-async function readVersion(prisma: PrismaClient, userId: number) {
-  const user = await prisma.user.findUnique({
-    where: { id: userId },
-    select: { tokenVersion: true },
-  });
-  return user?.tokenVersion ?? null;
-}
+// One cache per database reader: the app's has one (session.ts starts it); any
+// other (a test's) reads the database every time.
+const caches = new WeakMap<BatchedReads, VersionCache>();
 
 /** Whether tokens of this version were revoked since (log-out, new password), asking the database. */
-export async function isRevoked(prisma: PrismaClient, userId: number, version: number) {
-  return (await readVersion(prisma, userId)) !== version;
+export async function isRevoked(reads: BatchedReads, userId: number, version: number) {
+  return (await reads.tokenVersion(userId)) !== version;
 }
 
-async function currentVersion(prisma: PrismaClient, userId: number) {
-  const cache = caches.get(prisma);
-  if (!cache || !(await cache.pubsub.isHealthy())) return readVersion(prisma, userId);
+async function currentVersion(reads: BatchedReads, userId: number) {
+  const cache = caches.get(reads);
+  if (!cache || !(await cache.pubsub.isHealthy())) return reads.tokenVersion(userId);
   const known = cache.versions.get(userId);
   if (known && Date.now() - known.at < CACHE_MS) return known.version;
   const epoch = cache.epoch;
-  const version = await readVersion(prisma, userId);
+  const version = await reads.tokenVersion(userId);
   if (version !== null && cache.epoch === epoch) {
     if (cache.versions.size >= CACHE_SIZE) cache.versions.clear();
     cache.versions.set(userId, { version, at: Date.now() });
@@ -60,38 +51,38 @@ async function currentVersion(prisma: PrismaClient, userId: number) {
 
 /** The viewer that verified claims name, or null when their version was revoked. */
 export async function viewerFromClaims(
-  prisma: PrismaClient,
+  reads: BatchedReads,
   claims: TokenClaims,
 ): Promise<Viewer | null> {
-  if ((await currentVersion(prisma, claims.id)) !== claims.version) return null;
+  if ((await currentVersion(reads, claims.id)) !== claims.version) return null;
   return { id: claims.id, tokenExpiresAt: claims.tokenExpiresAt, tokenVersion: claims.version };
 }
 
 /** Forgets a user's version on this instance (their tokens were revoked). */
-export function forgetTokenVersion(prisma: PrismaClient, userId: number) {
-  const cache = caches.get(prisma);
+export function forgetTokenVersion(reads: BatchedReads, userId: number) {
+  const cache = caches.get(reads);
   if (!cache) return;
   cache.epoch++;
   cache.versions.delete(userId);
 }
 
 /**
- * Keeps token versions in memory for this client, once revocation announcements
+ * Keeps token versions in memory for this reader, once revocation announcements
  * are being listened to. Resolves with the function that stops it.
  */
-export async function cacheTokenVersions(prisma: PrismaClient, pubsub: PubSub) {
+export async function cacheTokenVersions(reads: BatchedReads, pubsub: PubSub) {
   const cache: VersionCache = { pubsub, versions: new Map(), epoch: 0 };
   const unsubscribe = await pubsub.subscribe(EVERYONE, (event) => {
-    if (event.type === 'tokensRevoked') forgetTokenVersion(prisma, event.userId);
+    if (event.type === 'tokensRevoked') forgetTokenVersion(reads, event.userId);
     else if (event.type === 'resync') {
       // Announcements may have been lost while the transport was away.
       cache.epoch++;
       cache.versions.clear();
     }
   });
-  caches.set(prisma, cache);
+  caches.set(reads, cache);
   return async () => {
-    caches.delete(prisma);
+    caches.delete(reads);
     await unsubscribe();
   };
 }

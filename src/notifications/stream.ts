@@ -10,6 +10,7 @@
 // is dropped. So a lost, late, repeated or reordered event never produces a gap or
 // a duplicate, and the database stays the truth.
 import type { SessionEnd } from '../auth/session.js';
+import type { BatchedReads } from '../db/batched-reads.js';
 import { unauthenticated } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Metrics } from '../metrics.js';
@@ -26,6 +27,7 @@ const RETRY_MS = [5, 20, 50, 100, 250, 500, 1_000];
 
 type Common = {
   prisma: PrismaClient;
+  reads: BatchedReads;
   pubsub: PubSub;
   metrics: Metrics;
   viewerId: number;
@@ -47,7 +49,7 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
     fromEvent?: (notification: NotificationPayload) => Row;
   },
 ): AsyncIterable<Row> {
-  const { prisma, reader, selection, metrics, viewerId, fromEvent } = options;
+  const { prisma, reads, reader, selection, metrics, viewerId, fromEvent } = options;
   return liveIterator<Row>(async (stream) => {
     let last = 0;
     // Events above `last`, by number; undefined for a wake-up without the notification.
@@ -128,21 +130,21 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
     };
 
     await listen(options, 'notificationAdded', onEvent, stream);
-    last = await startingNumber(prisma, viewerId, options.since);
+    last = await startingNumber(prisma, reads, viewerId, options.since);
     started = true;
     await pump();
   });
 }
 
 /** The number after which to deliver: that of `since`, or the newest one now. */
-async function startingNumber(prisma: PrismaClient, viewerId: number, since: number | undefined) {
-  if (since === undefined) {
-    const counter = await prisma.notificationCounter.findUnique({
-      where: { userId: viewerId },
-      select: { seq: true },
-    });
-    return counter?.seq ?? 0;
-  }
+async function startingNumber(
+  prisma: PrismaClient,
+  reads: BatchedReads,
+  viewerId: number,
+  since: number | undefined,
+) {
+  // The common case, read by every new subscription: batched with the others.
+  if (since === undefined) return reads.lastNotificationNumber(viewerId);
   // Ids grow in commit order per recipient too, so the newest notification with an
   // id up to `since` is where the client stands (even if `since` itself is not theirs).
   const newest = await prisma.notification.findFirst({

@@ -120,6 +120,7 @@ function streamOptions(ctx: Context) {
   const viewer = ctx.viewer as Viewer;
   return {
     prisma: ctx.prisma,
+    reads: ctx.reads,
     pubsub: ctx.pubsub,
     metrics: ctx.metrics,
     viewerId: id,

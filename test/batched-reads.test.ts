@@ -1,0 +1,103 @@
+// The reads every new connection makes (src/db/batched-reads.ts): calls made in one
+// turn of the event loop share one statement, even from separate callbacks (as the
+// messages of separate sockets arrive), each gets its own user's value, and nothing
+// is remembered between turns (a revocation check must see the latest version).
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createBatchedReads } from '../src/db/batched-reads.js';
+import { type Database, openDatabase } from '../src/db/client.js';
+import { applyMigrations } from '../src/db/migrate.js';
+import type { HotStatements } from '../src/db/prepared.js';
+import { createDatabase } from './helpers/server.js';
+
+let db: Database;
+const cleanups: Array<() => Promise<void> | void> = [];
+let ann: number;
+let bob: number;
+
+beforeAll(async () => {
+  const adminUrl = inject('postgresUrl');
+  const databaseUrl = adminUrl ? await createDatabase(adminUrl, cleanups) : undefined;
+  db = await openDatabase(databaseUrl ? { databaseUrl, dataDir: '' } : { dataDir: 'memory://' });
+  await applyMigrations(db.adapter);
+  const user = (name: string) =>
+    db.prisma.user.create({
+      data: {
+        email: `${name}@example.com`,
+        emailKey: `${name}@example.com`,
+        username: name,
+        usernameKey: name,
+        passwordHash: 'not used here',
+      },
+    });
+  ann = (await user('ann')).id;
+  bob = (await user('bob')).id;
+  await db.prisma.user.update({ where: { id: bob }, data: { tokenVersion: 3 } });
+  await db.prisma.notificationCounter.create({ data: { userId: ann, seq: 7 } });
+});
+
+afterAll(async () => {
+  await db?.close();
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** The database's statements, counted. */
+function counting() {
+  const counter = { statements: 0 };
+  const hot: HotStatements = (statement) => {
+    counter.statements++;
+    return db.hot(statement);
+  };
+  return { reads: createBatchedReads(hot), counter };
+}
+
+describe('batched reads', () => {
+  it("answers each user's token version, null for a user that does not exist", async () => {
+    const { reads } = counting();
+    await expect(
+      Promise.all([reads.tokenVersion(ann), reads.tokenVersion(bob), reads.tokenVersion(999_999)]),
+    ).resolves.toEqual([0, 3, null]);
+  });
+
+  it("answers each user's newest notification number, 0 before their first", async () => {
+    const { reads } = counting();
+    await expect(
+      Promise.all([reads.lastNotificationNumber(ann), reads.lastNotificationNumber(bob)]),
+    ).resolves.toEqual([7, 0]);
+  });
+
+  it('reads the calls of one turn with one statement, those made in separate callbacks too', async () => {
+    const { reads, counter } = counting();
+    // As sockets' messages arrive: each in its own callback of the same turn.
+    const calls = await new Promise<Promise<number | null>[]>((resolve) => {
+      const made: Promise<number | null>[] = [];
+      for (const id of [ann, bob, ann]) {
+        setImmediate(() => {
+          made.push(reads.tokenVersion(id));
+          if (made.length === 3) resolve(made);
+        });
+      }
+    });
+    await expect(Promise.all(calls)).resolves.toEqual([0, 3, 0]);
+    expect(counter.statements).toBe(1);
+  });
+
+  it('remembers nothing: a later call reads what the database holds then', async () => {
+    const { reads, counter } = counting();
+    expect(await reads.tokenVersion(ann)).toBe(0);
+    await db.prisma.user.update({ where: { id: ann }, data: { tokenVersion: 1 } });
+    expect(await reads.tokenVersion(ann)).toBe(1);
+    expect(counter.statements).toBe(2);
+    await db.prisma.user.update({ where: { id: ann }, data: { tokenVersion: 0 } });
+  });
+
+  it('fails every call of a batch when its statement fails', async () => {
+    const failing = createBatchedReads(async () => {
+      throw new Error('database away');
+    });
+    const results = await Promise.allSettled([
+      failing.tokenVersion(ann),
+      failing.tokenVersion(bob),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});
