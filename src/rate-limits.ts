@@ -44,10 +44,10 @@ export function createRateLimits(config: Config, redis?: Redis): RateLimits {
   // While Redis is away or hung, each instance counts in memory rather than refuse
   // everyone or no one, and without waiting for a command timeout on every request.
   let stalledUntil = 0;
-  const limiter = (name: string, points: number, duration: number) => {
+  const limiter = (name: string, points: number, duration: number, local = false) => {
     const options = { keyPrefix: `${config.REDIS_PREFIX}rl:${name}`, points, duration };
     const memory = new RateLimiterMemory(options);
-    const shared = redis && new RateLimiterRedis({ ...options, storeClient: redis });
+    const shared = redis && !local && new RateLimiterRedis({ ...options, storeClient: redis });
     return async <T>(call: (rl: RateLimiterAbstract) => Promise<T>): Promise<T> => {
       if (!shared || !redis || redis.status !== 'ready' || Date.now() < stalledUntil) {
         return call(memory);
@@ -71,7 +71,14 @@ export function createRateLimits(config: Config, redis?: Redis): RateLimits {
   const loginAccount = limiter('login-account', config.RATE_LOGIN_PER_ACCOUNT_PER_DAY, DAY);
   const knownGood = limiter('login-known', 1, KNOWN_GOOD_SECONDS);
   const connections = limiter('connection', config.RATE_CONNECTIONS_PER_IP_PER_MINUTE, 60);
-  const subscribes = limiter('subscribe', config.RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE, 60);
+  // Counted per socket, and a socket lives on one instance: nothing to share, and no
+  // Redis round trip for every subscription.
+  const subscribes = limiter(
+    'subscribe',
+    config.RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE,
+    60,
+    true,
+  );
   const sseSubscribes = limiter(
     'sse-subscribe',
     config.RATE_SSE_SUBSCRIBES_PER_USER_PER_MINUTE,
