@@ -119,6 +119,11 @@ export const steady: Scenario<SteadyResult> = {
     );
     io.log(`connected ${subscribers.length}/${U}`);
     await io.quiet(60_000);
+    // A full collection now, in every system: the one V8 makes some seconds after a
+    // burst of thousands of connections (hundreds of ms of marking on a 2-core
+    // machine) otherwise lands in whichever early step it happens to, and decided
+    // the whole figure in several runs, for this server and for Mercurius.
+    await io.sample({ gc: true });
 
     const steps: Step[] = [];
     // A first, unrecorded step at the lowest rate warms each server up (JIT, pools).
