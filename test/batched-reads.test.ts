@@ -8,6 +8,7 @@ import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import type { HotStatements } from '../src/db/prepared.js';
 import { createDatabase } from './helpers/server.js';
+import { insertUser } from './helpers/users.js';
 
 let db: Database;
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -19,18 +20,8 @@ beforeAll(async () => {
   const databaseUrl = adminUrl ? await createDatabase(adminUrl, cleanups) : undefined;
   db = await openDatabase(databaseUrl ? { databaseUrl, dataDir: '' } : { dataDir: 'memory://' });
   await applyMigrations(db.adapter);
-  const user = (name: string) =>
-    db.prisma.user.create({
-      data: {
-        email: `${name}@example.com`,
-        emailKey: `${name}@example.com`,
-        username: name,
-        usernameKey: name,
-        passwordHash: 'not used here',
-      },
-    });
-  ann = (await user('ann')).id;
-  bob = (await user('bob')).id;
+  ann = (await insertUser(db.prisma, 'ann')).id;
+  bob = (await insertUser(db.prisma, 'bob')).id;
   await db.prisma.user.update({ where: { id: bob }, data: { tokenVersion: 3 } });
   await db.prisma.notificationCounter.create({ data: { userId: ann, seq: 7 } });
 });

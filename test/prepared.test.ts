@@ -7,6 +7,7 @@ import { applyMigrations } from '../src/db/migrate.js';
 import { statementName } from '../src/db/prepared.js';
 import { Prisma } from '../src/generated/prisma/client.js';
 import { createDatabase } from './helpers/server.js';
+import { insertUser } from './helpers/users.js';
 
 let db: Database;
 let databaseUrl: string | undefined;
@@ -35,15 +36,7 @@ describe('hot statements', () => {
   });
 
   it('returns the rows Prisma returns, timestamps in UTC, on every run of the statement', async () => {
-    const user = await db.prisma.user.create({
-      data: {
-        email: 'hot@example.com',
-        emailKey: 'hot@example.com',
-        username: 'hot',
-        usernameKey: 'hot',
-        passwordHash: 'not used here',
-      },
-    });
+    const user = await insertUser(db.prisma, 'hot');
     const post = await db.prisma.post.create({
       data: { title: 'Hot', body: 'Body', authorId: user.id },
     });

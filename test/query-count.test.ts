@@ -21,6 +21,7 @@ import { createInProcessPubSub } from '../src/pubsub/in-process.js';
 import { createRateLimits } from '../src/rate-limits.js';
 import { schema } from '../src/schema/index.js';
 import { createSubscriptionBudget } from '../src/transport/subscription-budget.js';
+import { insertUser } from './helpers/users.js';
 
 let db: Database;
 let operations: string[] = [];
@@ -235,16 +236,7 @@ const emailChannel = () =>
 describe('fan-out writes', () => {
   /** An author with `n` new followers, each with EMAIL and IN_APP on. */
   async function authorWithFollowers(n: number) {
-    const make = (tag: string) =>
-      db.prisma.user.create({
-        data: {
-          email: `${tag}@example.com`,
-          emailKey: `${tag}@example.com`,
-          username: tag,
-          usernameKey: tag,
-          passwordHash: 'not used here',
-        },
-      });
+    const make = (tag: string) => insertUser(db.prisma, tag);
     const author = await make(`a_${randomUUID().slice(0, 8)}`);
     for (let i = 0; i < n; i++) {
       const follower = await make(`f_${randomUUID().slice(0, 8)}`);

@@ -32,7 +32,7 @@ export function createTokenService(secret: string, ttlMinutes: number): TokenSer
   const verified = new Map<string, TokenClaims>();
   const check = (token: string): TokenClaims | null => {
     try {
-      const payload = decode(token) as { sub: unknown; exp: number; ver: unknown };
+      const payload = decode(token) as { sub: unknown; exp: unknown; ver: unknown };
       const id = Number(payload.sub);
       const version = payload.ver;
       // Ids are PostgreSQL `integer`s; anything else names nobody (and must not reach a query).

@@ -1,5 +1,6 @@
 // Sign-up and small social actions, for tests that need people and posts.
 import { randomBytes } from 'node:crypto';
+import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { ok } from './clients.js';
 import { CreateComment, CreatePost, FollowUser, Notifications, SignUp } from './operations.js';
 
@@ -42,4 +43,17 @@ export async function seedNotification(url: string, user: TestUser): Promise<str
   const newest = data.notifications.edges[0];
   if (!newest) throw new Error('the seed notification was not stored');
   return newest.node.id;
+}
+
+/** A user row written straight to the database, for tests below the API (no password to log in with). */
+export function insertUser(prisma: PrismaClient, name: string) {
+  return prisma.user.create({
+    data: {
+      email: `${name}@example.com`,
+      emailKey: `${name}@example.com`,
+      username: name,
+      usernameKey: name,
+      passwordHash: 'not used here',
+    },
+  });
 }
