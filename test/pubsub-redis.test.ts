@@ -2,6 +2,8 @@
 // connect in which the subscriber connection is still in its handshake (see
 // handshakeOver in src/pubsub/redis.ts): a SUBSCRIBE written then broke that
 // connection over and over and ended the process with an unhandled rejection.
+// And publishing from an instance cut off from Redis while the others are not.
+import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PubSub, UserEvent } from '../src/pubsub/pubsub.js';
@@ -31,9 +33,9 @@ afterEach(async () => {
   unhandled = 0;
 });
 
-const open = (prefix: string) =>
+const open = (prefix: string, url = redis.url) =>
   createRedisPubSub({
-    url: redis.url,
+    url,
     prefix,
     commandTimeoutMs: 2_000,
     connectTimeoutMs: 2_000,
@@ -94,5 +96,91 @@ describe('subscribing through Redis', () => {
     // The restart itself is reported (the connection closed); nothing else is.
     expect(errors.filter((e) => !/ECONNREFUSED|ECONNRESET|closed/i.test(e))).toEqual([]);
     expect(unhandled).toBe(0);
+  });
+});
+
+/**
+ * A TCP relay to Redis that can cut one instance off: its connections drop and
+ * new ones are refused until it is let through again, while others reach Redis.
+ */
+async function startRelay(target: string) {
+  const { hostname, port } = new URL(target);
+  const open = new Set<Socket>();
+  let blocked = false;
+  const server: Server = createServer((client) => {
+    if (blocked) return void client.destroy();
+    const upstream = tcpConnect(Number(port), hostname);
+    open.add(client).add(upstream);
+    const drop = () => {
+      for (const socket of [client, upstream]) {
+        socket.destroy();
+        open.delete(socket);
+      }
+    };
+    client.on('error', drop).on('close', drop).pipe(upstream);
+    upstream.on('error', drop).on('close', drop).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('relay has no port');
+  return {
+    url: `redis://127.0.0.1:${address.port}`,
+    block() {
+      blocked = true;
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
+    unblock() {
+      blocked = false;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const until = async (what: string, done: () => boolean | Promise<boolean>, ms = 10_000) => {
+  const deadline = performance.now() + ms;
+  while (!(await done())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe('publishing while this instance is cut off from Redis', () => {
+  it("tells the users' other instances to re-read, once it reaches Redis again", async () => {
+    const relay = await startRelay(redis.url);
+    const subscriber = open('cut:');
+    const publisher = open('cut:', relay.url);
+    pubsub = subscriber;
+    try {
+      const received: UserEvent[] = [];
+      const others: UserEvent[] = [];
+      // Connected first: a subscription made before is resynced once its SUBSCRIBE is done.
+      await until(
+        'both instances connected',
+        async () => (await subscriber.isHealthy()) && (await publisher.isHealthy()),
+      );
+      await subscriber.subscribe(7, (event) => received.push(event));
+      await subscriber.subscribe(8, (event) => others.push(event));
+
+      relay.block();
+      await until('the publisher to see it is cut off', async () => !(await publisher.isHealthy()));
+      // The subscriber's instance never lost Redis, so it has no reason to re-read.
+      await expect(
+        publisher.publish([{ userId: 7, event: { type: 'notification', id: 1, seq: 1 } }]),
+      ).rejects.toThrow();
+      expect(received).toEqual([]);
+
+      relay.unblock();
+      await until('a resync for the user whose event was not published', () => received.length > 0);
+      expect(received).toEqual([{ type: 'resync' }]);
+      // Only for that user: others heard nothing, and a later event flows as usual.
+      await publisher.publish([{ userId: 8, event: { type: 'read' } }]);
+      await until('the next event', () => others.length > 0);
+      expect(others).toEqual([{ type: 'read' }]);
+      expect(received).toEqual([{ type: 'resync' }]);
+    } finally {
+      await publisher.close();
+      await relay.close();
+    }
   });
 });

@@ -22,7 +22,8 @@ export function createNotifier(deps: {
 }) {
   const { pubsub, metrics, logger } = deps;
   // A failed publish must not fail a committed mutation: the notification is
-  // stored, and a subscriber's next read (or resync after a reconnect) delivers it.
+  // stored, and a resync (after the subscriber's reconnect, or sent by this
+  // publisher once it is back, see src/pubsub/redis.ts) delivers it.
   const failed = (error: unknown) => logger.error({ err: error }, 'publish failed');
   const notifier: Notifier = {
     async created({ notifications: created, deliveries }) {

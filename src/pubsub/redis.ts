@@ -24,6 +24,7 @@ import {
   type PubSub,
   packCause,
   type UserEvent,
+  type UserMessage,
   unpackCause,
 } from './pubsub.js';
 
@@ -114,6 +115,7 @@ export function createRedisPubSub(options: {
       // Events published while it hung may never have been delivered.
       options.onReconnect?.();
       resyncAll();
+      resendUnsent();
     }
     if (!ok && answering) onError(new Error('Redis is not answering'));
     answering = ok;
@@ -143,20 +145,40 @@ export function createRedisPubSub(options: {
     );
   });
 
+  // Sent even while Redis seems hung, and bounded by the command timeout: a
+  // PUBLISH that times out is still carried out when Redis answers again, and
+  // skipping it would lose the event for other instances' subscribers, which
+  // resync only when their own watchdog sees the hang.
+  const send = async (messages: readonly UserMessage[]) => {
+    const packed = messages.length >= PACK_FROM ? packCause(messages) : undefined;
+    if (packed) await redis.publish(`${options.prefix}causes`, packed);
+    else {
+      await Promise.all(messages.map(({ userId, event }) => redis.publish(channel(userId), event)));
+    }
+  };
+
+  // The users whose events this instance could not publish. Each connection
+  // reconnects on its own backoff, so another instance's subscriber can be back,
+  // and done with its resync, before this publisher is; nothing would then tell
+  // it of these events until the user's next one. So once this publisher is back,
+  // each of these users gets a resync, and their subscriptions re-read what they
+  // missed. A set of ids, however long the outage.
+  const unsent = new Set<number>();
+  const sendOrRemember = (messages: readonly UserMessage[]) =>
+    send(messages).catch((error: unknown) => {
+      for (const { userId } of messages) unsent.add(userId);
+      throw error;
+    });
+  const resendUnsent = () => {
+    if (unsent.size === 0 || closed) return;
+    const users = [...unsent];
+    unsent.clear();
+    sendOrRemember(users.map((userId) => ({ userId, event: { type: 'resync' } }))).catch(onError);
+  };
+  publisher.on('ready', resendUnsent);
+
   return {
-    async publish(messages) {
-      // Sent even while Redis seems hung, and bounded by the command timeout: a
-      // PUBLISH that times out is still carried out when Redis answers again, and
-      // skipping it would lose the event for other instances' subscribers, which
-      // resync only when their own watchdog sees the hang.
-      const packed = messages.length >= PACK_FROM ? packCause(messages) : undefined;
-      if (packed) await redis.publish(`${options.prefix}causes`, packed);
-      else {
-        await Promise.all(
-          messages.map(({ userId, event }) => redis.publish(channel(userId), event)),
-        );
-      }
-    },
+    publish: sendOrRemember,
     async subscribe(userId, listener) {
       listeners.add(listener);
       const mine = byUser.get(userId) ?? new Set<Listener>();
