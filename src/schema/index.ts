@@ -1,5 +1,6 @@
 // The whole schema: importing a domain registers its types and fields.
 import { builder } from './builder.js';
+import { withImmediateNodeIds } from './node-ids.js';
 import './user.js';
 import './post.js';
 import './comment.js';
@@ -8,4 +9,4 @@ import './delivery.js';
 import './webhook.js';
 import './push.js';
 
-export const schema = builder.toSchema({ sortSchema: false });
+export const schema = withImmediateNodeIds(builder.toSchema({ sortSchema: false }));
