@@ -2,14 +2,14 @@
 // graphql-ws through yoga.getEnveloped (socket.ts), so all share the context
 // factory, the guards and the error masking.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { subscribe } from 'graphql';
-import { createYoga, type Plugin, useReadinessCheck } from 'graphql-yoga';
+import { createYoga, useReadinessCheck } from 'graphql-yoga';
 import { type Config, developerTools } from '../config.js';
 import { createContext, type Services, type SocketAuth, socketFields } from '../context.js';
 import { createMaskError } from '../errors.js';
 import { yogaLogger } from '../logger.js';
 import { schema } from '../schema/index.js';
 import type { ClientIp } from './client-ip.js';
+import { compiledSubscriptions } from './compiled-subscriptions.js';
 import { renderGraphiQL } from './graphiql.js';
 import { guards } from './guards.js';
 
@@ -43,19 +43,9 @@ export function createYogaServer(options: {
     maxRequestBodySize: false,
     healthCheckEndpoint: '/health',
     plugins: [
-      graphqlJsSubscriptions(),
+      compiledSubscriptions(),
       ...guards(config),
       useReadinessCheck({ endpoint: '/ready', check: options.ready }),
     ],
   });
-}
-
-/**
- * Subscriptions run on graphql-js' own `subscribe` instead of Yoga's default
- * executor, whose event stream adds a layer for incremental delivery (@defer and
- * @stream, which this schema does not offer) to every live subscription: about
- * 1 KiB each, and work on every event.
- */
-function graphqlJsSubscriptions(): Plugin {
-  return { onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe) };
 }
