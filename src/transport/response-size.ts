@@ -51,9 +51,10 @@ export function exceeds(value: unknown, budget: number): boolean {
       left -= item.length + 2;
       for (const element of item) stack.push(element);
     } else {
-      for (const [key, element] of Object.entries(item)) {
+      // for…in, not Object.entries: no array of pairs per object, for every live event.
+      for (const key in item) {
         left -= key.length + 4;
-        stack.push(element);
+        stack.push((item as Record<string, unknown>)[key]);
       }
     }
     if (left < 0) return true;
