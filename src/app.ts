@@ -51,6 +51,8 @@ export async function createApp(
   });
   const { applied } = await applyMigrations(db.adapter, { log: (m) => logger.info(m) });
   if (applied.length) logger.info({ applied }, 'applied migrations');
+  // After the migrations: on a new database the tables exist only now.
+  await db.warm();
 
   const onRedisError = (error: unknown) => logger.warn({ err: error }, 'redis');
   const pubsub = config.REDIS_URL

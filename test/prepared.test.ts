@@ -1,6 +1,7 @@
 // The hot statements (src/db/prepared.ts) run straight on the driver: on
 // PostgreSQL as named prepared statements, on PGlite directly. They must read
 // what Prisma reads, DateTime columns in UTC included, whatever the time zone.
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Database, openDatabase } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
@@ -97,6 +98,38 @@ describe('hot statements', () => {
         await expect(Promise.all(sleeping)).resolves.toHaveLength(8);
       } finally {
         await small.close();
+      }
+    },
+  );
+
+  it.runIf(inject('postgresUrl'))(
+    "reads the hot tables' catalog on every connection once the migrations have made them",
+    async () => {
+      // A new, empty database, as at a first deployment.
+      const url = await createDatabase(inject('postgresUrl') as string, cleanups);
+      const fresh = await openDatabase({ databaseUrl: url, dataDir: '', poolSize: 3 });
+      const inspector = new pg.Client({ connectionString: url });
+      await inspector.connect();
+      // What each pool connection ran last (pg_stat_activity keeps it while idle).
+      const lastStatements = async () =>
+        (
+          await inspector.query<{ query: string }>(
+            `SELECT query FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND backend_type = 'client backend'`,
+          )
+        ).rows.map((row) => row.query);
+      try {
+        // Opened at once, but nothing read yet: the tables do not exist.
+        expect(await lastStatements()).toEqual(['', '', '']);
+        await applyMigrations(fresh.adapter);
+        await expect(fresh.warm()).resolves.toBe(3);
+        const after = await lastStatements();
+        expect(after).toHaveLength(3);
+        for (const query of after) expect(query).toMatch(/^SELECT 1 FROM "Post" p, "Comment" c/);
+      } finally {
+        await inspector.end();
+        await fresh.close();
       }
     },
   );
