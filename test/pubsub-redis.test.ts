@@ -8,6 +8,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { PubSub, UserEvent } from '../src/pubsub/pubsub.js';
 import { createRedisPubSub } from '../src/pubsub/redis.js';
+import { eventually } from './helpers/raw.js';
 import { type RedisService, startRedis } from './helpers/services.js';
 
 let redis: RedisService;
@@ -137,14 +138,6 @@ async function startRelay(target: string) {
   };
 }
 
-const until = async (what: string, done: () => boolean | Promise<boolean>, ms = 10_000) => {
-  const deadline = performance.now() + ms;
-  while (!(await done())) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
-
 describe('publishing while this instance is cut off from Redis', () => {
   it("tells the users' other instances to re-read, once it reaches Redis again", async () => {
     const relay = await startRelay(redis.url);
@@ -155,15 +148,19 @@ describe('publishing while this instance is cut off from Redis', () => {
       const received: UserEvent[] = [];
       const others: UserEvent[] = [];
       // Connected first: a subscription made before is resynced once its SUBSCRIBE is done.
-      await until(
-        'both instances connected',
-        async () => (await subscriber.isHealthy()) && (await publisher.isHealthy()),
-      );
+      const bothHealthy = async () =>
+        (await subscriber.isHealthy()) && (await publisher.isHealthy());
+      expect(await eventually(bothHealthy, Boolean)).toBe(true);
       await subscriber.subscribe(7, (event) => received.push(event));
       await subscriber.subscribe(8, (event) => others.push(event));
 
       relay.block();
-      await until('the publisher to see it is cut off', async () => !(await publisher.isHealthy()));
+      expect(
+        await eventually(
+          () => publisher.isHealthy(),
+          (healthy) => !healthy,
+        ),
+      ).toBe(false);
       // The subscriber's instance never lost Redis, so it has no reason to re-read.
       await expect(
         publisher.publish([{ userId: 7, event: { type: 'notification', id: 1, seq: 1 } }]),
@@ -171,11 +168,19 @@ describe('publishing while this instance is cut off from Redis', () => {
       expect(received).toEqual([]);
 
       relay.unblock();
-      await until('a resync for the user whose event was not published', () => received.length > 0);
+      // A resync for the user whose event was not published.
+      await eventually(
+        async () => received.length,
+        (n) => n > 0,
+        10_000,
+      );
       expect(received).toEqual([{ type: 'resync' }]);
       // Only for that user: others heard nothing, and a later event flows as usual.
       await publisher.publish([{ userId: 8, event: { type: 'read' } }]);
-      await until('the next event', () => others.length > 0);
+      await eventually(
+        async () => others.length,
+        (n) => n > 0,
+      );
       expect(others).toEqual([{ type: 'read' }]);
       expect(received).toEqual([{ type: 'resync' }]);
     } finally {
