@@ -1,7 +1,7 @@
-// The reads every new connection makes (src/db/batched-reads.ts): calls made in one
-// turn of the event loop share one statement, even from separate callbacks (as the
+// The reads every new connection makes (src/db/batched-reads.ts): calls made within
+// a few milliseconds share one statement, even from separate callbacks (as the
 // messages of separate sockets arrive), each gets its own user's value, and nothing
-// is remembered between turns (a revocation check must see the latest version).
+// is remembered between batches (a revocation check must see the latest version).
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createBatchedReads } from '../src/db/batched-reads.js';
 import { type Database, openDatabase } from '../src/db/client.js';
@@ -70,6 +70,22 @@ describe('batched reads', () => {
     });
     await expect(Promise.all(calls)).resolves.toEqual([0, 3, 0]);
     expect(counter.statements).toBe(1);
+  });
+
+  it('waits a moment for more: calls a millisecond apart share one statement', async () => {
+    const { reads, counter } = counting();
+    const later = <T>(ms: number, read: () => Promise<T>) =>
+      new Promise<T>((resolve, reject) => setTimeout(() => read().then(resolve, reject), ms));
+    // Both timers are due before the batch's own, which the first call starts.
+    await expect(
+      Promise.all([
+        reads.tokenVersion(ann),
+        later(1, () => reads.lastNotificationNumber(ann)),
+        later(2, () => reads.tokenVersion(bob)),
+      ]),
+    ).resolves.toEqual([0, 7, 3]);
+    // One statement per kind of read, not one per call.
+    expect(counter.statements).toBe(2);
   });
 
   it('remembers nothing: a later call reads what the database holds then', async () => {

@@ -1,17 +1,17 @@
 // The reads every new connection makes, batched: its user's token version (for the
 // first token of a user this instance sees) and where its notifications stand (the
-// number a new subscription starts after). The calls made in one turn of the event
-// loop share one statement each.
+// number a new subscription starts after). The calls made within a few milliseconds
+// of each other share one statement each (batch-window.ts).
 //
 // Through Prisma each of these was its own query: Prisma batches only the calls
 // made in one tick, and the sockets' messages arrive in separate callbacks. It also
 // compiled a new plan for every batch size it did see. While 19,000 sockets
 // connected, Prisma and these queries' socket writes took about a fifth of the
-// server's CPU (profiled). Batching across callbacks means waiting for the end of
-// the turn (setImmediate), which DataLoader's schedule option allows. Nothing is
-// cached: every call reads what the database holds after it was made, which the
-// revocation checks rely on.
+// server's CPU (profiled). Batching across callbacks means waiting, which
+// DataLoader's schedule option allows. Nothing is cached: every call reads what the
+// database holds after it was made, which the revocation checks rely on.
 import DataLoader from 'dataloader';
+import { BATCH_WINDOW_MS } from '../batch-window.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { HotStatements } from './prepared.js';
 
@@ -34,7 +34,11 @@ export function createBatchedReads(hot: HotStatements): BatchedReads {
         const values = new Map(rows.map((row) => [row.id, row.value]));
         return ids.map((id) => values.get(id) ?? missing);
       },
-      { cache: false, maxBatchSize: MAX_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+      {
+        cache: false,
+        maxBatchSize: MAX_BATCH,
+        batchScheduleFn: (run) => setTimeout(run, BATCH_WINDOW_MS),
+      },
     );
     return (id: number) => loader.load(id);
   };
