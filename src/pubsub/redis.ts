@@ -17,6 +17,7 @@
 // fan-out, a few bytes per follower, whether or not it serves any of them.
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import { Redis } from 'ioredis';
+import { batchedSubscriber } from './batched-subscriber.js';
 import { createDispatcher } from './dispatcher.js';
 import {
   type Listener,
@@ -62,11 +63,10 @@ export function createRedisPubSub(options: {
   publisher.on('error', onError);
   subscriber.on('error', onError);
 
-  const redis = new RedisPubSub({ publisher, subscriber });
+  // SUBSCRIBEs and UNSUBSCRIBEs of the same few milliseconds go out as one command.
+  const batched = batchedSubscriber(subscriber, onError);
+  const redis = new RedisPubSub({ publisher, subscriber: batched.subscriber });
   const channel = (userId: number) => `${options.prefix}user:${userId}`;
-  const handshakeOver = afterHandshake(subscriber);
-  const subscribeTo = <T>(name: string, handler: (message: T) => void) =>
-    handshakeOver().then(() => redis.subscribe(name, handler));
   const listeners = new Set<Listener>();
   // This instance's listeners by user, for packed fan-outs.
   const byUser = new Map<number, Set<Listener>>();
@@ -77,7 +77,7 @@ export function createRedisPubSub(options: {
     },
     onError,
   );
-  const causes = subscribeTo(`${options.prefix}causes`, (packed: PackedCause) =>
+  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) =>
     dispatch(
       unpackCause(packed).map(({ userId, event }) => ({ event, to: byUser.get(userId) ?? [] })),
     ),
@@ -184,7 +184,7 @@ export function createRedisPubSub(options: {
       const mine = byUser.get(userId) ?? new Set<Listener>();
       byUser.set(userId, mine);
       mine.add(listener);
-      const subscribed = subscribeTo(channel(userId), (event: UserEvent) =>
+      const subscribed = redis.subscribe(channel(userId), (event: UserEvent) =>
         dispatch([{ event, to: [listener] }]),
       );
       // Live once both the user's channel and the fan-out channel are.
@@ -223,6 +223,7 @@ export function createRedisPubSub(options: {
       clearInterval(watchdog);
       listeners.clear();
       byUser.clear();
+      batched.flush();
       // QUIT is answered after the commands before it (the UNSUBSCRIBEs of the
       // streams that just ended), which a plain disconnect would fail unhandled
       // inside graphql-redis-subscriptions; a Redis that does not answer is cut.
@@ -232,35 +233,5 @@ export function createRedisPubSub(options: {
         ),
       );
     },
-  };
-}
-
-/**
- * A function that resolves once the connection is past its handshake. ioredis 5
- * writes a SUBSCRIBE at once while the connection is still in it (status "connect",
- * before its ready check), since Redis accepts SUBSCRIBE even while loading; the
- * check's INFO is then refused as not allowed in subscriber mode, the connection
- * starts over, and the failed SUBSCRIBE rejects a promise inside
- * graphql-redis-subscriptions that nobody holds, which ends the process
- * (ioredis#2037, fixed in ioredis 6). That window is one round trip at every
- * connect and reconnect, and a server that thousands of clients subscribe to hits it.
- */
-function afterHandshake(connection: Redis): () => Promise<void> {
-  let waiting: Promise<void> | undefined;
-  return () => {
-    if (connection.status !== 'connect') return Promise.resolve();
-    // One wait for everyone: whichever comes first, ready, or closed (then the
-    // command waits in ioredis' offline queue, sent once the next connection is ready).
-    waiting ??= new Promise<void>((resolve) => {
-      const done = () => {
-        connection.off('ready', done);
-        connection.off('close', done);
-        waiting = undefined;
-        resolve();
-      };
-      connection.on('ready', done);
-      connection.on('close', done);
-    });
-    return waiting;
   };
 }
