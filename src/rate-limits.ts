@@ -7,6 +7,7 @@ import {
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
+import { batchWindow } from './batch-window.js';
 import type { Config } from './config.js';
 import { rateLimited } from './errors.js';
 
@@ -44,14 +45,25 @@ export function createRateLimits(config: Config, redis?: Redis): RateLimits {
   // While Redis is away or hung, each instance counts in memory rather than refuse
   // everyone or no one, and without waiting for a command timeout on every request.
   let stalledUntil = 0;
-  const limiter = (name: string, points: number, duration: number, local = false) => {
+  const limiter = (
+    name: string,
+    points: number,
+    duration: number,
+    how: {
+      /** Counted in memory even with Redis. */
+      local?: boolean;
+      /** Waited for before asking Redis: the counts of one wait leave as one write. */
+      gather?: () => Promise<void>;
+    } = {},
+  ) => {
     const options = { keyPrefix: `${config.REDIS_PREFIX}rl:${name}`, points, duration };
     const memory = new RateLimiterMemory(options);
-    const shared = redis && !local && new RateLimiterRedis({ ...options, storeClient: redis });
+    const shared = redis && !how.local && new RateLimiterRedis({ ...options, storeClient: redis });
     return async <T>(call: (rl: RateLimiterAbstract) => Promise<T>): Promise<T> => {
       if (!shared || !redis || redis.status !== 'ready' || Date.now() < stalledUntil) {
         return call(memory);
       }
+      await how.gather?.();
       try {
         return await call(shared);
       } catch (error) {
@@ -70,15 +82,17 @@ export function createRateLimits(config: Config, redis?: Redis): RateLimits {
   );
   const loginAccount = limiter('login-account', config.RATE_LOGIN_PER_ACCOUNT_PER_DAY, DAY);
   const knownGood = limiter('login-known', 1, KNOWN_GOOD_SECONDS);
-  const connections = limiter('connection', config.RATE_CONNECTIONS_PER_IP_PER_MINUTE, 60);
+  // Every new socket is counted before its upgrade; while thousands connect, a
+  // turn of the event loop holds one or two of them, and their counts leave
+  // together only if they wait a moment for each other (batch-window.ts).
+  const connections = limiter('connection', config.RATE_CONNECTIONS_PER_IP_PER_MINUTE, 60, {
+    gather: batchWindow(),
+  });
   // Counted per socket, and a socket lives on one instance: nothing to share, and no
   // Redis round trip for every subscription.
-  const subscribes = limiter(
-    'subscribe',
-    config.RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE,
-    60,
-    true,
-  );
+  const subscribes = limiter('subscribe', config.RATE_SUBSCRIBES_PER_CONNECTION_PER_MINUTE, 60, {
+    local: true,
+  });
   const sseSubscribes = limiter(
     'sse-subscribe',
     config.RATE_SSE_SUBSCRIBES_PER_USER_PER_MINUTE,
