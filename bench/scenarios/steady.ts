@@ -1,8 +1,8 @@
 // steady: U connected subscribers; commenters comment on random subscribers' posts
 // at a fixed offered rate, stepped up until p99 > 100 ms, loss or the system
-// cannot take the rate. Latency: mutation sent -> recipient's frame received, both
-// clocks in this one process. Each comment's first 10 characters are a unique id,
-// which comes back as the notification's peek.
+// cannot take the rate, twice in a row at one rate. Latency: mutation sent ->
+// recipient's frame received, both clocks in this one process. Each comment's
+// first 10 characters are a unique id, which comes back as the notification's peek.
 import { createApi, createMutator, subscribeAll } from '../lib/client.js';
 import { type Snapshot, type Usage, usage } from '../lib/io.js';
 import { seedUsers } from '../lib/seed.js';
@@ -35,6 +35,11 @@ export type Step = {
   usage: Usage;
   eld: Snapshot['eld'];
   passed: boolean;
+  /**
+   * Failed, and was run once more at the same rate, which decided (absent from
+   * runs before 2026-12-05, which stopped at the first failure).
+   */
+  retried?: boolean;
 };
 
 export type SteadyResult = {
@@ -67,9 +72,11 @@ export const steady: Scenario<SteadyResult> = {
   async seed(db, _redis, p) {
     await seedUsers(db, (p.subscribers as number) + COMMENTERS);
   },
+  // Every rate may be run twice.
   timeoutMs: (p) =>
     120_000 +
-    Object.keys(p).filter((k) => k.startsWith('rate')).length *
+    2 *
+      Object.keys(p).filter((k) => k.startsWith('rate')).length *
       ((p.stepSeconds as number) * 1000 + 20_000),
   async generate(io, p) {
     const U = p.subscribers as number;
@@ -128,10 +135,11 @@ export const steady: Scenario<SteadyResult> = {
     const steps: Step[] = [];
     // A first, unrecorded step at the lowest rate warms each server up (JIT, pools).
     const plan = [
-      { rate: rates[0] as number, warm: true },
-      ...rates.map((rate) => ({ rate, warm: false })),
+      { rate: rates[0] as number, warm: true, again: false },
+      ...rates.map((rate) => ({ rate, warm: false, again: false })),
     ];
-    for (const [index, { rate, warm }] of plan.entries()) {
+    for (let index = 0; index < plan.length; index++) {
+      const { rate, warm, again } = plan[index] as (typeof plan)[number];
       stepIndex = index;
       stepStats = { delivered: 0, duplicated: 0, misdelivered: 0, latencies: [], lastAt: 0 };
       const maxInflight = 512;
@@ -221,7 +229,17 @@ export const steady: Scenario<SteadyResult> = {
         `rate ${rate}/s: delivered ${step.delivered}/${sentCount} p50 ${round(latency.p50)} p99 ${round(latency.p99)} ms (mutation answered p50 ${round(mutationLatency.p50)} p99 ${round(mutationLatency.p99)} ms), lost ${step.lost}, skipped ${skipped}, errors ${errors}, server ${round(step.usage.serverCpuPct)}% cpu`,
       );
       for (const key of [...sent.keys()]) if (sent.get(key)?.step === index) sent.delete(key);
-      if (!step.passed) break;
+      // On a machine of two cores shared by the server, PostgreSQL, Redis and this
+      // load generator, a moment when all of them want CPU at once (every core
+      // busy for a few hundred ms) fails a whole step: the requests wait here, in
+      // the connection pool, and the step's p99 is that moment. So a failed step
+      // is run once more, for every system, and the second attempt decides; both
+      // are reported.
+      if (!step.passed && again) break;
+      if (!step.passed) {
+        step.retried = true;
+        plan.splice(index + 1, 0, { rate, warm: false, again: true });
+      }
       await io.quiet(10_000);
     }
     for (const s of subscribers) s.close();
@@ -327,13 +345,13 @@ export const steady: Scenario<SteadyResult> = {
       {
         label: 'first failing offered rate',
         unit: 'notif/s',
-        value: r.steps.find((s) => !s.passed)?.offered ?? null,
+        value: firstFailure(r)?.offered ?? null,
         better: 'higher',
       },
       {
         label: 'p99 at first failing rate',
         unit: 'ms',
-        value: round(r.steps.find((s) => !s.passed)?.latency.p99 ?? Number.NaN),
+        value: round(firstFailure(r)?.latency.p99 ?? Number.NaN),
         better: 'lower',
       },
       { label: 'lost (all steps)', unit: '', value: all((s) => s.lost), better: 'lower' },
@@ -363,7 +381,8 @@ export const steady: Scenario<SteadyResult> = {
     y: 'p99 latency (ms)',
     logY: true,
   },
-  points: (r) => r.steps.map((s) => [s.offered, s.latency.p99] as [number, number]),
+  points: (r) =>
+    r.steps.filter((s) => !s.retried).map((s) => [s.offered, s.latency.p99] as [number, number]),
 };
 
 /** The highest step that passed with p99 ≤ 50 ms (the issue's latency bound). */
@@ -378,7 +397,12 @@ export function cpuPerNotificationMs(step: Step): number {
     : Number.NaN;
 }
 
-/** The highest step that passed (steps stop at the first failure). */
+/** The step that ended the run: failed, and not run again. */
+export function firstFailure(r: SteadyResult): Step | undefined {
+  return r.steps.find((s) => !s.passed && !s.retried);
+}
+
+/** The highest step that passed (steps stop at the first rate that fails twice). */
 export function bestStep(r: SteadyResult): Step | undefined {
   return [...r.steps].reverse().find((s) => s.passed);
 }
