@@ -1,6 +1,6 @@
 // Subscribing through Redis at any moment, including the one round trip after each
 // connect in which the subscriber connection is still in its handshake (see
-// handshakeOver in src/pubsub/redis.ts): a SUBSCRIBE written then broke that
+// afterHandshake in src/pubsub/batched-subscriber.ts): a SUBSCRIBE written then broke that
 // connection over and over and ended the process with an unhandled rejection.
 // And publishing from an instance cut off from Redis while the others are not.
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
