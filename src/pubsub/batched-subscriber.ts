@@ -11,7 +11,7 @@
 // and subscribed again within one window ends subscribed), and ioredis' own
 // re-subscribing after a reconnect does not pass through here.
 import type { Redis } from 'ioredis';
-import { BATCH_WINDOW_MS } from '../batch-window.js';
+import { batchWindow } from '../batch-window.js';
 
 type Command = 'subscribe' | 'unsubscribe';
 type Pending = { command: Command; channel: string; done: (error: Error | null) => void };
@@ -19,11 +19,10 @@ type Pending = { command: Command; channel: string; done: (error: Error | null) 
 export function batchedSubscriber(
   connection: Redis,
   onError: (error: unknown) => void,
-  windowMs = BATCH_WINDOW_MS,
 ): { subscriber: Redis; flush(): void } {
   const handshakeOver = afterHandshake(connection);
+  const windowEnd = batchWindow();
   let pending: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
 
   /** Each run of one command as one command, in order. */
   const send = (batch: Pending[]) => {
@@ -44,9 +43,8 @@ export function batchedSubscriber(
       start = end;
     }
   };
+  // Also called by close(); the window's own call then finds nothing left.
   const flush = () => {
-    clearTimeout(timer);
-    timer = undefined;
     const batch = pending;
     pending = [];
     if (batch.length === 0) return;
@@ -56,7 +54,7 @@ export function batchedSubscriber(
   };
   const enqueue = (command: Command, channel: string, done: Pending['done']) => {
     pending.push({ command, channel, done });
-    timer ??= setTimeout(flush, windowMs);
+    if (pending.length === 1) void windowEnd().then(flush);
   };
 
   const facade = {
