@@ -23,8 +23,6 @@ import {
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import type { Plugin } from 'graphql-yoga';
 
-type Run = (event: unknown) => ExecutionResult | Promise<ExecutionResult>;
-
 export function compiledSubscriptions(): Plugin {
   // By document (Yoga's parser cache hands out one object per query text), then by
   // operation name. `null`: graphql-jit could not compile it, graphql-js runs it.
@@ -49,11 +47,7 @@ export function compiledSubscriptions(): Plugin {
   const subscribe = async (args: ExecutionArgs) => {
     const stream = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in stream)) return stream;
-    const query = compiledFor(args);
-    const run: Run = query
-      ? (event) => query.query(event, args.contextValue, args.variableValues ?? {})
-      : (event) => execute({ ...args, rootValue: event });
-    return mapEvents(stream, run);
+    return new EventResults(stream[Symbol.asyncIterator](), args, compiledFor(args));
   };
 
   return { onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe) };
@@ -63,33 +57,52 @@ export function compiledSubscriptions(): Plugin {
  * The source stream with each event executed, as graphql-js' own subscribe maps
  * it (its mapper is internal): `return()` reaches the source at once, even while
  * a `next()` waits, and a failed execution closes the source.
+ *
+ * A class rather than an object of closures: one lives as long as its
+ * subscription, and closures (with their names, such as "[Symbol.asyncIterator]")
+ * would be made again for each of tens of thousands of them.
  */
-function mapEvents(
-  source: AsyncIterable<unknown>,
-  run: Run,
-): AsyncIterableIterator<ExecutionResult> {
-  const iterator = source[Symbol.asyncIterator]();
-  const step = async (
-    result: IteratorResult<unknown>,
-  ): Promise<IteratorResult<ExecutionResult>> => {
+class EventResults implements AsyncIterableIterator<ExecutionResult> {
+  readonly #source: AsyncIterator<unknown>;
+  readonly #args: ExecutionArgs;
+  /** null: graphql-jit could not compile the document, and graphql-js executes it. */
+  readonly #query: CompiledQuery | null;
+
+  constructor(source: AsyncIterator<unknown>, args: ExecutionArgs, query: CompiledQuery | null) {
+    this.#source = source;
+    this.#args = args;
+    this.#query = query;
+  }
+
+  next(): Promise<IteratorResult<ExecutionResult>> {
+    return this.#source.next().then((result) => this.#step(result));
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    if (!this.#source.return) return { value: undefined, done: true };
+    return this.#step(await this.#source.return());
+  }
+
+  async throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
+    if (!this.#source.throw) throw error;
+    return this.#step(await this.#source.throw(error));
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  async #step(result: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> {
     if (result.done) return { value: undefined, done: true };
+    const args = this.#args;
     try {
-      return { value: await run(result.value), done: false };
+      const value = this.#query
+        ? await this.#query.query(result.value, args.contextValue, args.variableValues ?? {})
+        : await execute({ ...args, rootValue: result.value });
+      return { value, done: false };
     } catch (error) {
-      await iterator.return?.();
+      await this.#source.return?.();
       throw error;
     }
-  };
-  return {
-    next: () => iterator.next().then(step),
-    return: async () =>
-      iterator.return ? step(await iterator.return()) : { value: undefined, done: true },
-    throw: async (error: unknown) => {
-      if (iterator.throw) return step(await iterator.throw(error));
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  }
 }
