@@ -133,7 +133,9 @@ export const steady: Scenario<SteadyResult> = {
     await io.sample({ gc: true });
 
     const steps: Step[] = [];
-    // A first, unrecorded step at the lowest rate warms each server up (JIT, pools).
+    // A first, unrecorded step at the lowest rate warms each server up (pools, the
+    // first compilations). V8 optimizes the functions on a request's path only after
+    // thousands of requests, all at once, which can fail a later step (what-changed.md).
     const plan = [
       { rate: rates[0] as number, warm: true, again: false },
       ...rates.map((rate) => ({ rate, warm: false, again: false })),
@@ -231,10 +233,10 @@ export const steady: Scenario<SteadyResult> = {
       for (const key of [...sent.keys()]) if (sent.get(key)?.step === index) sent.delete(key);
       // On a machine of two cores shared by the server, PostgreSQL, Redis and this
       // load generator, a moment when all of them want CPU at once (every core
-      // busy for a few hundred ms) fails a whole step: the requests wait here, in
-      // the connection pool, and the step's p99 is that moment. So a failed step
-      // is run once more, for every system, and the second attempt decides; both
-      // are reported.
+      // busy for a few hundred ms, as when V8 optimizes a request's whole path) fails
+      // a whole step: the requests wait here, in the connection pool, and the step's
+      // p99 is that moment. So a failed step is run once more, for every system,
+      // and the second attempt decides; both are reported.
       if (!step.passed && again) break;
       if (!step.passed) {
         step.retried = true;
