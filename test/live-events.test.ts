@@ -31,6 +31,8 @@ type Delivered = {
   message: string;
   peek: string;
   post?: { title: string; body?: string } | null;
+  actor?: { id: string; username: string };
+  comment?: { id: string; text: string } | null;
 };
 type Stream = AsyncGenerator<{ data?: { notificationAdded: Delivered }; errors?: unknown[] }>;
 
@@ -241,6 +243,30 @@ describe('live delivery from events', () => {
     const delivered = await next(stream);
     expect(delivered.peek).toBe('real one...');
     expect(delivered.message).not.toBe('forged');
+  });
+
+  it("answers an event's actor, post and comment from the event, as the database would", async () => {
+    const selection = 'id peek actor { id username } post { id title } comment { id text }';
+    const stream = await subscribeAuthor(await storeWithoutEvent('seed'), selection);
+    // The first after `since` is read from the database, with its relations.
+    await commentOnPost('read one');
+    const read = await next(stream);
+    reads = [];
+    await commentOnPost('live one');
+    const live = await next(stream);
+    expect(reads).toEqual([]);
+    for (const [delivered, text] of [
+      [read, 'read one'],
+      [live, 'live one'],
+    ] as const) {
+      expect(delivered).toMatchObject({
+        actor: { id: encodeGlobalID('User', commenter), username: 'cid' },
+        post: { id: encodeGlobalID('Post', postId), title: 'Ann post' },
+        comment: { text },
+      });
+      expect(delivered.comment?.id).toMatch(/^[A-Za-z0-9+/=]+$/);
+    }
+    expect(live.comment?.id).not.toBe(read.comment?.id);
   });
 
   it('reads the database for a selection that asks more than the event carries', async () => {

@@ -1,5 +1,6 @@
 // The whole schema: importing a domain registers its types and fields.
 import { builder } from './builder.js';
+import { withEventRelations } from './event-rows.js';
 import { withImmediateNodeIds } from './node-ids.js';
 import './user.js';
 import './post.js';
@@ -9,4 +10,6 @@ import './delivery.js';
 import './webhook.js';
 import './push.js';
 
-export const schema = withImmediateNodeIds(builder.toSchema({ sortSchema: false }));
+export const schema = withEventRelations(
+  withImmediateNodeIds(builder.toSchema({ sortSchema: false })),
+);

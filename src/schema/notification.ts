@@ -7,9 +7,9 @@ import type { Notification as NotificationRow } from '../generated/prisma/client
 import { eventCovers } from '../notifications/coverage.js';
 import { kinds } from '../notifications/kinds.js';
 import { notificationStream, unreadCountStream } from '../notifications/stream.js';
-import type { NotificationPayload } from '../pubsub/pubsub.js';
 import { checkPage, decodeId } from './args.js';
 import { builder, viewerId } from './builder.js';
+import { rowFromEvent } from './event-rows.js';
 
 export const NotificationKind = builder.enumType('NotificationKind', {
   values: Object.fromEntries(
@@ -107,12 +107,6 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
-
-/** An event's notification as the row a database read would have given (with its relations). */
-function rowFromEvent(notification: NotificationPayload): NotificationRow {
-  // Only notifications shown in the app (IN_APP on) are ever published.
-  return { ...notification, createdAt: new Date(notification.createdAt), hidden: false };
-}
 
 /** What a live stream needs; over SSE it also watches the session, as a socket would. */
 function streamOptions(ctx: Context) {
