@@ -28,7 +28,10 @@ async function run(job: Job) {
     log: (text) => send({ type: 'log', text }),
   };
   const result = await scenario.generate(io, job.params);
-  send({ type: 'result', result });
+  // Exiting before the message has left would lose it.
+  await new Promise((resolve) =>
+    process.send?.({ type: 'result', result }, undefined, {}, resolve),
+  );
 }
 
 process.on('message', (message: ToLoadgen) => {
