@@ -3,6 +3,7 @@
 // and events published meanwhile after it, so one user's events keep their order.
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { createDispatcher } from '../src/pubsub/dispatcher.js';
 import { createInProcessPubSub } from '../src/pubsub/in-process.js';
 import type { UserEvent, UserMessage } from '../src/pubsub/pubsub.js';
 
@@ -57,5 +58,30 @@ describe('dispatching a fan-out', () => {
     expect(got).toEqual([11, 12]);
     expect(errors).toHaveLength(1);
     await pubsub.close();
+  });
+
+  it('makes queued events only as it hands them out', async () => {
+    const handed: number[] = [];
+    let made = 0;
+    const dispatch = createDispatcher<number>(
+      (n) => handed.push(n),
+      (error) => {
+        throw error;
+      },
+    );
+    function* events() {
+      for (let n = 0; n < FOLLOWERS; n++) {
+        made++;
+        yield n;
+      }
+    }
+    dispatch(events());
+    dispatch([FOLLOWERS]);
+    // Only the first slice (and a look past it) has been made.
+    expect(made).toBe(handed.length);
+    expect(made).toBeLessThan(FOLLOWERS / 2);
+    for (let turns = 0; handed.length < FOLLOWERS + 1 && turns < 100; turns++) await nextTurn();
+    expect(made).toBe(FOLLOWERS);
+    expect(handed).toEqual(Array.from({ length: FOLLOWERS + 1 }, (_, n) => n));
   });
 });

@@ -92,12 +92,13 @@ export function packCause(messages: readonly UserMessage[]): PackedCause | undef
   return packed;
 }
 
-/** The messages of a packed cause, as they were before packing. */
-export function unpackCause(packed: PackedCause): UserMessage[] {
-  return packed.ids.map((id, i) => {
+/** The messages of a packed cause, as they were before packing, made as they are iterated. */
+export function* unpackCause(packed: PackedCause): Generator<UserMessage> {
+  for (let i = 0; i < packed.ids.length; i++) {
+    const id = packed.ids[i] as number;
     const seq = packed.seqs[i] as number;
     const recipientId = packed.recipientIds[i] as number;
-    return {
+    yield {
       userId: recipientId,
       event: {
         type: 'notification',
@@ -106,5 +107,5 @@ export function unpackCause(packed: PackedCause): UserMessage[] {
         notification: { ...packed.shared, id, seq, recipientId },
       },
     };
-  });
+  }
 }
