@@ -67,6 +67,8 @@ class EventResults implements AsyncIterableIterator<ExecutionResult> {
   readonly #args: ExecutionArgs;
   /** null: graphql-jit could not compile the document, and graphql-js executes it. */
   readonly #query: CompiledQuery | null;
+  /** `#step` bound once: a `next()` per event would otherwise make a closure each time. */
+  readonly #stepper = (result: IteratorResult<unknown>) => this.#step(result);
 
   constructor(source: AsyncIterator<unknown>, args: ExecutionArgs, query: CompiledQuery | null) {
     this.#source = source;
@@ -75,7 +77,7 @@ class EventResults implements AsyncIterableIterator<ExecutionResult> {
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
-    return this.#source.next().then((result) => this.#step(result));
+    return this.#source.next().then(this.#stepper);
   }
 
   async return(): Promise<IteratorResult<ExecutionResult>> {
@@ -92,17 +94,33 @@ class EventResults implements AsyncIterableIterator<ExecutionResult> {
     return this;
   }
 
-  async #step(result: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> {
+  /**
+   * The event executed. Synchronous when the execution is (graphql-jit's usually
+   * is: an event carries what it needs), so an event makes no promise here beyond
+   * the one `next()` returns; a fan-out makes one per follower.
+   */
+  #step(
+    result: IteratorResult<unknown>,
+  ): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> {
     if (result.done) return { value: undefined, done: true };
     const args = this.#args;
     try {
       const value = this.#query
-        ? await this.#query.query(result.value, args.contextValue, args.variableValues ?? {})
-        : await execute({ ...args, rootValue: result.value });
-      return { value, done: false };
+        ? this.#query.query(result.value, args.contextValue, args.variableValues ?? {})
+        : execute({ ...args, rootValue: result.value });
+      if (!(value instanceof Promise)) return { value, done: false };
+      return value.then(
+        (executed) => ({ value: executed, done: false }),
+        (error: unknown) => this.#fail(error),
+      );
     } catch (error) {
-      await this.#source.return?.();
-      throw error;
+      return this.#fail(error);
     }
+  }
+
+  /** A failed execution closes the source, then fails the `next()` it answers. */
+  async #fail(error: unknown): Promise<never> {
+    await this.#source.return?.();
+    throw error;
   }
 }
