@@ -77,14 +77,14 @@ export function createRedisPubSub(options: {
     },
     onError,
   );
-  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) =>
-    dispatch(toListeners(unpackCause(packed))),
-  );
-  causes.catch(onError);
   // One at a time as the dispatcher reaches them (dispatcher.ts says why).
   function* toListeners(messages: Iterable<UserMessage>) {
     for (const { userId, event } of messages) yield { event, to: byUser.get(userId) ?? [] };
   }
+  const causes = redis.subscribe(`${options.prefix}causes`, (packed: PackedCause) =>
+    dispatch(toListeners(unpackCause(packed))),
+  );
+  causes.catch(onError);
   let closed = false;
   const resyncAll = () => {
     for (const listener of [...listeners]) listener({ type: 'resync' });
