@@ -1,6 +1,7 @@
 // Subscriptions start on graphql-js and run each event through graphql-jit
 // (src/transport/compiled-subscriptions.ts): the same results and errors as
-// graphql-js' own subscribe, and a stream that ends when either side ends it.
+// graphql-js' own subscribe, a stream that ends when either side ends it, and
+// each result checked for size and masked before any transport sees it.
 // The whole server's subscriptions run through it in every integration test;
 // these pin down its edges on a schema of their own.
 import {
@@ -15,16 +16,26 @@ import {
   parse,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { compiledSubscriptions } from '../src/transport/compiled-subscriptions.js';
+import {
+  compiledSubscriptions,
+  type EventChecks,
+  eventsFor,
+} from '../src/transport/compiled-subscriptions.js';
 
 type Subscribe = (
   args: ExecutionArgs,
 ) => Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
 
+/** Checks that let every result through as it is, errors included. */
+const unchecked: EventChecks = {
+  maxResponseBytes: Number.POSITIVE_INFINITY,
+  maskError: (e) => e as Error,
+};
+
 /** The plugin's subscribe function, as Yoga would receive it. */
-function pluginSubscribe(): Subscribe {
+function pluginSubscribe(checks = unchecked): Subscribe {
   let fn: Subscribe | undefined;
-  const hook = compiledSubscriptions().onSubscribe as unknown as (payload: {
+  const hook = compiledSubscriptions(checks).onSubscribe as unknown as (payload: {
     setSubscribeFn(f: Subscribe): void;
   }) => void;
   hook({ setSubscribeFn: (f) => (fn = f) });
@@ -51,6 +62,16 @@ function source() {
     iterator,
     state,
     push: (value: number) => waiting.shift()?.({ value, done: false }),
+  };
+}
+
+/** A source whose next() fails, as a live stream does when its database read fails. */
+function failingSource(): AsyncIterableIterator<number> {
+  return {
+    next: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
   };
 }
 
@@ -136,5 +157,71 @@ describe('compiled subscriptions', () => {
     await stream.return?.();
     expect(feed.state.closed).toBe(true);
     expect(await waiting).toEqual({ value: undefined, done: true });
+  });
+
+  it('masks each error of an event, and an error its source throws', async () => {
+    const masked: unknown[] = [];
+    const checks: EventChecks = {
+      maxResponseBytes: Number.POSITIVE_INFINITY,
+      maskError: (error) => {
+        masked.push(error);
+        return new Error('Unexpected error.');
+      },
+    };
+    const feed = source();
+    const stream = await pluginSubscribe(checks)({
+      schema: schemaWith(() => feed.iterator),
+      document: QUERY,
+      variableValues: { p: '#' },
+    });
+    if (!(Symbol.asyncIterator in stream)) throw new Error('expected a stream');
+    const first = stream.next();
+    feed.push(-1);
+    const value = (await first).value as ExecutionResult;
+    expect(value.data).toEqual({ tick: { n: -1, label: null } });
+    expect(value.errors?.map((e) => e.message)).toEqual(['Unexpected error.']);
+    expect(masked.map((e) => (e as Error).message)).toEqual(['negative tick']);
+
+    const failing = await pluginSubscribe(checks)({
+      schema: schemaWith(failingSource),
+      document: QUERY,
+      variableValues: { p: '#' },
+    });
+    if (!(Symbol.asyncIterator in failing)) throw new Error('expected a stream');
+    await expect(failing.next()).rejects.toThrow(/^Unexpected error\.$/);
+    expect((masked[1] as Error).message).toMatch(/ECONNREFUSED/);
+  });
+
+  it('replaces an event larger than maxResponseBytes with QUERY_TOO_COMPLEX', async () => {
+    const feed = source();
+    const stream = await pluginSubscribe({ ...unchecked, maxResponseBytes: 80 })({
+      schema: schemaWith(() => feed.iterator),
+      document: QUERY,
+      variableValues: { p: 'x'.repeat(40) },
+    });
+    if (!(Symbol.asyncIterator in stream)) throw new Error('expected a stream');
+    const small = stream.next();
+    feed.push(1);
+    expect((await small).value).toEqual({ data: { tick: { n: 1, label: `${'x'.repeat(40)}1` } } });
+    const large = stream.next();
+    feed.push(2_000_000_000);
+    expect(
+      ((await large).value as ExecutionResult).errors?.map((e) => [e.message, e.extensions]),
+    ).toEqual([
+      ['The response would be larger than 80 bytes; ask for less.', { code: 'QUERY_TOO_COMPLEX' }],
+    ]);
+  });
+
+  it("hands an operation's stream, once, to the transport holding its context", async () => {
+    const contextValue = {};
+    const stream = await pluginSubscribe()({
+      schema: schemaWith(() => source().iterator),
+      document: QUERY,
+      variableValues: { p: '' },
+      contextValue,
+    });
+    expect(eventsFor(contextValue)).toBe(stream);
+    expect(eventsFor(contextValue)).toBeUndefined();
+    expect(eventsFor({})).toBeUndefined();
   });
 });

@@ -2,6 +2,10 @@
 // error before anyone serialises it. A few kilobytes of query can otherwise name
 // the same large row thousands of times: the result object stays small (one
 // string, many references) while its JSON runs to hundreds of megabytes.
+//
+// This plugin checks query and mutation results; a subscription's events are
+// checked where they are executed (compiled-subscriptions.ts), with the same two
+// functions below.
 import { type ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { QUERY_TOO_COMPLEX } from './query-limits.js';
@@ -15,14 +19,7 @@ export function responseSize(maxBytes: number): Plugin {
     setResult(result: ExecutionResult): void;
   }) => {
     // Errors are few and small, and hold AST nodes that are no part of the JSON.
-    if (!exceeds(result.data, maxBytes)) return;
-    setResult({
-      errors: [
-        new GraphQLError(`The response would be larger than ${maxBytes} bytes; ask for less.`, {
-          extensions: { code: QUERY_TOO_COMPLEX },
-        }),
-      ],
-    });
+    if (exceeds(result.data, maxBytes)) setResult(tooLarge(maxBytes));
   };
   return {
     onExecute: () => ({
@@ -32,7 +29,17 @@ export function responseSize(maxBytes: number): Plugin {
         return undefined;
       },
     }),
-    onSubscribe: () => ({ onSubscribeResult: () => ({ onNext: guard }) }),
+  };
+}
+
+/** What replaces a result larger than `maxBytes`. */
+export function tooLarge(maxBytes: number): ExecutionResult {
+  return {
+    errors: [
+      new GraphQLError(`The response would be larger than ${maxBytes} bytes; ask for less.`, {
+        extensions: { code: QUERY_TOO_COMPLEX },
+      }),
+    ],
   };
 }
 

@@ -15,6 +15,7 @@ import type { Config } from '../config.js';
 import { type Services, type SocketAuth, socketContext } from '../context.js';
 import { rateLimited } from '../errors.js';
 import type { ClientIp } from './client-ip.js';
+import { eventsFor } from './compiled-subscriptions.js';
 import { serveGraphqlWs } from './socket-adapter.js';
 
 /** What this file keeps per socket (graphql-ws hands it to the hooks as `ctx.extra`). */
@@ -90,7 +91,16 @@ export function startSocketServer(options: {
     protocol: {
       connectionInitWaitTimeout: config.WS_INIT_TIMEOUT_MS,
       execute: (args) => (args.rootValue as Enveloped).execute(args),
-      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
+      subscribe: async (args) => {
+        const result = await (args.rootValue as Enveloped).subscribe(args);
+        // The events as the execution step hands them out, already checked and
+        // masked there (compiled-subscriptions.ts), without the layer envelop
+        // wraps around them to do the same per event.
+        const events = eventsFor(args.contextValue);
+        if (events && Symbol.asyncIterator in result) return events;
+        void events?.return?.();
+        return result;
+      },
       onConnect: async (ctx) => {
         try {
           return await connect(ctx);

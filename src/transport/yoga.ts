@@ -13,6 +13,9 @@ import { compiledSubscriptions } from './compiled-subscriptions.js';
 import { renderGraphiQL } from './graphiql.js';
 import { guards } from './guards.js';
 
+/** The message of a masked error, given to Yoga and to the subscriptions' own masking. */
+const UNEXPECTED = 'Unexpected error.';
+
 /** What Node's HTTP server hands Yoga with each request; graphql-ws hands socketContext's. */
 type ServerContext = { req: IncomingMessage; res: ServerResponse; socketAuth?: SocketAuth };
 
@@ -24,10 +27,11 @@ export function createYogaServer(options: {
   ready(): Promise<boolean>;
 }) {
   const { config, services } = options;
-  const { logger } = services;
+  const logging = yogaLogger(services.logger);
+  const maskError = createMaskError();
   return createYoga<ServerContext>({
     schema,
-    logging: yogaLogger(logger),
+    logging,
     graphiql: developerTools(config).graphiql,
     renderGraphiQL,
     context: ({ request, req, socketAuth }) => {
@@ -36,14 +40,22 @@ export function createYogaServer(options: {
       const clientIp = req ? options.clientIp(req) : undefined;
       return createContext(services, { request, clientIp });
     },
-    maskedErrors: { maskError: createMaskError() },
+    maskedErrors: { maskError, errorMessage: UNEXPECTED },
     // The front door (http.ts) refuses a body over MAX_BODY_BYTES by its declared
     // length and Node reads no more than declared, so Yoga's own limit, which pipes
     // every body through a TransformStream (about 80 µs a request, profiled), is off.
     maxRequestBodySize: false,
     healthCheckEndpoint: '/health',
     plugins: [
-      compiledSubscriptions(),
+      compiledSubscriptions({
+        maxResponseBytes: config.MAX_RESPONSE_BYTES,
+        // As Yoga masks: with its default message, logging each error it hides.
+        maskError: (error) => {
+          const masked = maskError(error, UNEXPECTED);
+          if (masked !== error) logging.error(error);
+          return masked;
+        },
+      }),
       ...guards(config),
       useReadinessCheck({ endpoint: '/ready', check: options.ready }),
     ],

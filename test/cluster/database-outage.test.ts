@@ -1,8 +1,10 @@
 // PostgreSQL goes away and comes back under a running instance.
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs, request } from '../helpers/clients.js';
 import { type Instance, startInstance } from '../helpers/instances.js';
-import { CreatePost, UnreadCountChanged } from '../helpers/operations.js';
+import { CreatePost, NotificationAdded, UnreadCountChanged } from '../helpers/operations.js';
 import { type Service, sleep, startPostgres } from '../helpers/services.js';
 import { signUp } from '../helpers/users.js';
 
@@ -23,7 +25,7 @@ afterAll(async () => {
 const readyStatus = async () => (await fetch(instance.url.replace('/graphql', '/ready'))).status;
 
 describe('a database outage', () => {
-  it('fails mutations with a masked error, keeps sockets open, and recovers by itself', async () => {
+  it('fails mutations and subscriptions with a masked error, keeps sockets open, and recovers by itself', async () => {
     const user = await signUp(instance.url, 'patient');
     const socket = connectWs(instance.wsUrl, user.token);
     // Connected and acknowledged before the outage: a live subscription has answered.
@@ -37,6 +39,21 @@ describe('a database outage', () => {
     expect(failed.errors?.[0]?.message).toBe('Unexpected error.');
     expect(JSON.stringify(failed)).not.toMatch(/ECONNREFUSED|postgres|SELECT|INSERT|stack/i);
     expect(await readyStatus()).toBe(503);
+    expect(await Promise.race([socket.closed, sleep(100).then(() => 'open')])).toBe('open');
+
+    // A subscription that reads the database to start (`since`) fails over the
+    // socket with the same masked error, and the socket stays open.
+    const refused = await new Promise<unknown>((resolve) =>
+      socket.client.subscribe(
+        {
+          query: print(NotificationAdded),
+          variables: { since: encodeGlobalID('Notification', '1') },
+        },
+        { next: resolve, error: resolve, complete: () => resolve('completed') },
+      ),
+    );
+    expect(refused).toEqual([expect.objectContaining({ message: 'Unexpected error.' })]);
+    expect(JSON.stringify(refused)).not.toMatch(/ECONNREFUSED|postgres|prisma|SELECT|stack/i);
     expect(await Promise.race([socket.closed, sleep(100).then(() => 'open')])).toBe('open');
 
     await postgres.resume();
