@@ -39,6 +39,26 @@ describe('liveIterator', () => {
     expect(await second).toEqual({ value: 2, done: false });
   });
 
+  it('says whether the consumer waits, so that a push now is taken at once', async () => {
+    const { iterator, producer } = started<number>();
+    const first = iterator.next();
+    await nextTurn();
+    expect(producer().waiting).toBe(true);
+    void producer().push(1);
+    expect(producer().waiting).toBe(false);
+    expect(await first).toEqual({ value: 1, done: false });
+    // A value pushed while nobody waits is queued; the next next() takes it, and waits no more.
+    void producer().push(2);
+    expect(producer().waiting).toBe(false);
+    expect(await iterator.next()).toEqual({ value: 2, done: false });
+    expect(producer().waiting).toBe(false);
+    const third = iterator.next();
+    expect(producer().waiting).toBe(true);
+    await iterator.return?.();
+    expect(producer().waiting).toBe(false);
+    expect(await third).toEqual({ value: undefined, done: true });
+  });
+
   it('resolves a push only once its value is taken, and gives values in order', async () => {
     const { iterator, producer } = started<string>();
     const waiting = iterator.next();

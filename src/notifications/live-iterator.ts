@@ -19,6 +19,8 @@ export type Producer<T> = {
    */
   stop(error?: unknown): void;
   readonly stopped: boolean;
+  /** Whether the consumer waits in `next()`: a value pushed now is taken at once. */
+  readonly waiting: boolean;
   /** Runs `undo` when the stream stops, or now if it has; the consumer's `return()` awaits it. */
   onStop(undo: () => unknown): void;
 };
@@ -44,6 +46,10 @@ class LiveIterator<T> implements AsyncIterableIterator<T>, Producer<T> {
 
   get stopped() {
     return this.#stopped;
+  }
+
+  get waiting() {
+    return this.#takers.length > 0;
   }
 
   push(value: T): Promise<void> {
