@@ -119,8 +119,8 @@ export function notificationStream<Row extends { seq: number | null; createdAt: 
         // An event about someone else's notification is never delivered.
         if (event.notification && event.notification.recipientId !== viewerId) return;
         if (started && event.seq <= last) return;
-        // The common case, every follower's in a fan-out: the next number, with
-        // its notification, nothing else pending and the consumer waiting for it.
+        // The common case (each follower's, in a fan-out): the next number, with
+        // its notification, nothing else pending, and the consumer waiting for it.
         // Handed over here and now, without the pump's promises.
         if (
           started &&

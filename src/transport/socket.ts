@@ -98,7 +98,8 @@ export function startSocketServer(options: {
         // wraps around them to do the same per event.
         const events = eventsFor(args.contextValue);
         if (events && Symbol.asyncIterator in result) return events;
-        void events?.return?.();
+        // A stream that a later hook replaced with an error result: closed, unused.
+        events?.return?.().catch(() => {});
         return result;
       },
       onConnect: async (ctx) => {
