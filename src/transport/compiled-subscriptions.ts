@@ -21,7 +21,8 @@
 // promise helpers, about 6.7 KB of allocations per event in a fan-out's heap
 // profile, for the two checks done here. Over SSE, Yoga still wraps the stream
 // (its SSE caps need the end, sse-limits.ts), and its masking finds nothing left
-// to mask.
+// to mask. So a plugin's per-event hook (onNext) never runs over graphql-ws: work
+// that every live event needs belongs in EventResults below.
 import {
   createSourceEventStream,
   type DocumentNode,
