@@ -329,15 +329,15 @@ export function renderMarkdown(
     if (g.scenario === 'steady') {
       md.push('<details><summary>every step</summary>', '');
       md.push(
-        '| system | offered/s | sent | skipped | delivered/s | p50 | p95 | p99 | max (ms) | mutation answered p99 (ms) | lost | dup | errors | server CPU % | PG CPU % | Redis CPU % | loadgen CPU % | ELD p99 ms |',
+        '| system | offered/s | sent | skipped | delivered/s | p50 | p95 | p99 | max (ms) | mutation answered p99 (ms) | lost | dup | errors | server CPU % | PG CPU % | Redis CPU % | loadgen CPU % | machine busy % | ELD p99 ms |',
       );
-      md.push(`|${' --- |'.repeat(18)}`);
+      md.push(`|${' --- |'.repeat(19)}`);
       for (const s of systems) {
         const r = g.bySystem.get(s)?.result as SteadyResult | undefined;
         for (const x of r?.steps ?? []) {
           const n = (v: number) => fmt(Math.round(v * 10) / 10);
           md.push(
-            `| ${LABELS[s]} | ${x.offered}${x.retried ? ' (failed; run again)' : ''} | ${x.sent} | ${x.skipped} | ${n(x.deliveredPerSec)} | ${n(x.latency.p50)} | ${n(x.latency.p95)} | ${n(x.latency.p99)} | ${n(x.latency.max)} | ${x.mutationLatency ? n(x.mutationLatency.p99) : '–'} | ${x.lost} | ${x.duplicated} | ${x.errors} | ${n(x.usage.serverCpuPct)} | ${n(x.usage.pgCpuPct)} | ${n(x.usage.redisCpuPct)} | ${n(x.usage.loadgenCpuPct)} | ${n(x.eld.p99)} |`,
+            `| ${LABELS[s]} | ${x.offered}${x.retried ? ' (failed; run again)' : ''} | ${x.sent} | ${x.skipped} | ${n(x.deliveredPerSec)} | ${n(x.latency.p50)} | ${n(x.latency.p95)} | ${n(x.latency.p99)} | ${n(x.latency.max)} | ${x.mutationLatency ? n(x.mutationLatency.p99) : '–'} | ${x.lost} | ${x.duplicated} | ${x.errors} | ${n(x.usage.serverCpuPct)} | ${n(x.usage.pgCpuPct)} | ${n(x.usage.redisCpuPct)} | ${n(x.usage.loadgenCpuPct)} | ${x.usage.machineBusyPct === undefined ? '–' : n(x.usage.machineBusyPct)} | ${n(x.eld.p99)} |`,
           );
         }
       }

@@ -20,7 +20,7 @@ import { applyMigrations } from '../src/db/migrate.js';
 import { startPostgres, startRedis } from '../test/helpers/services.js';
 import { type ChannelSinks, startChannelSinks } from './lib/channel-sinks.js';
 import type { Job, Snapshot, ToLoadgen, ToRunner } from './lib/io.js';
-import { cpuMs, treeCpuMs } from './lib/proc.js';
+import { cpuMs, machineBusyMs, treeCpuMs } from './lib/proc.js';
 import { type CountingSink, startCountingSink } from './lib/smtp-sink.js';
 import { sleep } from './lib/stats.js';
 import {
@@ -79,6 +79,7 @@ async function snapshot(
     redisCpuMs: cpuMs(pids.redis),
     pgCpuMs: treeCpuMs(pids.pg),
     loadgenCpuMs: ask.loadgenCpuMs,
+    machineBusyMs: machineBusyMs(),
   };
 }
 

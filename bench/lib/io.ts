@@ -2,6 +2,7 @@
 // PostgreSQL processes and measures them) and a load generator process (which
 // owns the clients). Load generators ask for a snapshot at the edges of each
 // measured window, so every figure is taken at the right moment on both sides.
+import { availableParallelism } from 'node:os';
 import type { Target } from './client.js';
 
 export type Snapshot = {
@@ -16,6 +17,8 @@ export type Snapshot = {
   pgCpuMs: number;
   /** This load generator's own CPU time. */
   loadgenCpuMs: number;
+  /** The whole machine's busy CPU time, every core (proc.ts; absent before 2026-12-05 09:00). */
+  machineBusyMs?: number;
 };
 
 export type Job = {
@@ -48,6 +51,11 @@ export function usage(from: Snapshot, to: Snapshot) {
     pgCpuPct: pct(from.pgCpuMs, to.pgCpuMs),
     loadgenCpuPct: pct(from.loadgenCpuMs, to.loadgenCpuMs),
     serverRssMiB: to.serverRss / 2 ** 20,
+    /** Share of all the machine's cores busy, %: 100 is every core saturated. */
+    machineBusyPct:
+      from.machineBusyMs === undefined || to.machineBusyMs === undefined
+        ? undefined
+        : pct(from.machineBusyMs, to.machineBusyMs) / availableParallelism(),
   };
 }
 export type Usage = ReturnType<typeof usage>;

@@ -17,6 +17,25 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * CPU time the whole machine spent busy (every core, every process, the kernel's
+ * interrupt work included), in ms: the servers, PostgreSQL, Redis and the load
+ * generator share these cores, so a step can fail on a saturated machine while
+ * no one process looks busy.
+ */
+export function machineBusyMs(): number {
+  try {
+    // "cpu  user nice system idle iowait irq softirq steal …": every core summed, in ticks.
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = ticks;
+    // Stolen time counts as busy: the hypervisor had the core, not this machine.
+    return (user + nice + system + irq + softirq + steal) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size in bytes; 0 once the process is gone. */
 export function rssBytes(pid: number): number {
   try {
