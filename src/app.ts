@@ -14,6 +14,7 @@ import { applyMigrations } from './db/migrate.js';
 import { createDelivery } from './delivery/index.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createCommentStore } from './notifications/comment-store.js';
 import { createNotifier } from './notifications/notifier.js';
 import { createNotificationReader } from './notifications/reader.js';
 import { PAGE } from './notifications/stream.js';
@@ -111,6 +112,7 @@ export async function createApp(
     maxNodeIds: config.MAX_NODE_IDS,
     notificationReader: createNotificationReader(db.prisma, PAGE),
     notifier: createNotifier({ pubsub, metrics, logger, delivery }),
+    comments: createCommentStore(db.hot, delivery.outbox),
     outbox: delivery.outbox,
     deliverySettings: delivery.settings,
     metrics,

@@ -9,6 +9,7 @@ import type { Outbox } from './delivery/outbox.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import type { CommentStore } from './notifications/comment-store.js';
 import type { Notifier } from './notifications/notifier.js';
 import type { NotificationReader } from './notifications/reader.js';
 import type { PubSub } from './pubsub/pubsub.js';
@@ -34,6 +35,8 @@ export type Services = {
   notificationReader: NotificationReader;
   /** After commit: publishes what a mutation stored. */
   notifier: Notifier;
+  /** Stores comments with their notifications, grouped under load (notifications/comment-store.ts). */
+  comments: CommentStore;
   /** In the transaction: records a new notification's email (push, webhook) deliveries. */
   outbox: Outbox;
   /** The VAPID public key and the rules for user-given delivery URLs. */

@@ -17,6 +17,7 @@ import { createOutbox } from '../src/delivery/outbox.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
+import { createCommentStore } from '../src/notifications/comment-store.js';
 import { createNotifier } from '../src/notifications/notifier.js';
 import { createNotificationReader } from '../src/notifications/reader.js';
 import { createdFrom, NOTIFIED_JSON, notificationCtes } from '../src/notifications/store.js';
@@ -101,6 +102,7 @@ function contextFor(viewerId: number, prisma: PrismaClient): Context {
     subscriptions: createSubscriptionBudget(100),
     maxNodeIds: 100,
     outbox: createOutbox([]),
+    comments: createCommentStore(db.hot, createOutbox([])),
     deliverySettings: { webPushPublicKey: null, urlPolicy: { allowPrivate: false } },
   };
   return {

@@ -61,6 +61,30 @@ describe('comment notifications', () => {
     expect(bystanderSub.results.pending()).toHaveLength(0);
   });
 
+  it('pushes each of many comments sent at once exactly once, though they are stored together', async () => {
+    const author = await signUp(server.url, 'popular');
+    const commenters = await Promise.all(
+      Array.from({ length: 12 }, () => signUp(server.url, 'fan')),
+    );
+    const sub = await liveNotifications(author);
+    const post = await createPost(server.url, author);
+    // Sent together, most wait for a free statement and share it (comment-store.ts).
+    const created = await Promise.all(
+      commenters.map((c, i) => comment(server.url, c, post.id, `reply ${i}`)),
+    );
+    const received = [];
+    for (let i = 0; i < created.length; i++) {
+      received.push((await sub.results.next(`notification ${i}`)).data?.notificationAdded);
+    }
+    expect(received.map((n) => n?.comment?.id).sort()).toEqual(created.map((c) => c.id).sort());
+    for (const n of received) {
+      const i = commenters.findIndex((c) => c.id === n?.actor.id);
+      expect(n?.comment?.text).toBe(`reply ${i}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sub.results.pending()).toHaveLength(0);
+  });
+
   it('does not notify someone who comments on their own post', async () => {
     const author = await signUp(server.url, 'self');
     const other = await signUp(server.url, 'other');

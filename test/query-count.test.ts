@@ -15,6 +15,7 @@ import { createUnsubscribeTokens } from '../src/delivery/unsubscribe.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
+import { createCommentStore } from '../src/notifications/comment-store.js';
 import { createNotifier } from '../src/notifications/notifier.js';
 import { createNotificationReader } from '../src/notifications/reader.js';
 import { createInProcessPubSub } from '../src/pubsub/in-process.js';
@@ -113,6 +114,7 @@ function contextFor(
     logger: createLogger('silent'),
     notifier,
     outbox,
+    comments: createCommentStore(hot, outbox),
     deliverySettings: { webPushPublicKey: null, urlPolicy: { allowPrivate: false } },
   };
   return {

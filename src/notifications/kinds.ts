@@ -32,6 +32,8 @@ export const kinds: Record<NotificationKind, KindRule> = {
   COMMENT_ON_POST: {
     description: 'Someone else commented on a post of the recipient.',
     // A comment on someone else's post tells the post's author; a self-comment nobody.
+    // Comments are stored many to a statement, which applies this rule in its own
+    // words (comment-store.ts).
     recipients: ({ postId, actorId }) => Prisma.sql`
       SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int AND "authorId" <> ${actorId}::int`,
     message: (actor) => Prisma.sql`${actor} || ${' commented on your post.'}`,

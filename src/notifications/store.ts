@@ -1,5 +1,6 @@
-// Writes notifications in the same SQL statement as the comment or post that causes
-// them (one round trip), reading the recipients' preferences and mutes in it too.
+// Writes notifications in the same SQL statement as the post that causes them (one
+// round trip), reading the recipients' preferences and mutes in it too. Comments,
+// many at a time, have a statement of their own (comment-store.ts) on the same lines.
 // When a delivery channel is on, the same statement records the deliveries (the
 // outbox). Publishing happens after the commit, in the notifier.
 

@@ -1,13 +1,6 @@
 // Comments, and the notification a comment sends to the post's author.
 import { z } from 'zod';
 import { forbidden, notFound } from '../errors.js';
-import { Prisma } from '../generated/prisma/client.js';
-import {
-  createdFrom,
-  NOTIFIED_JSON,
-  notificationCtes,
-  writeCause,
-} from '../notifications/store.js';
 import { characters, decodeId, parseInput } from './args.js';
 import { builder, viewerId } from './builder.js';
 import { needsRelations } from './query-needs.js';
@@ -22,16 +15,6 @@ export const Comment = builder.prismaNode('Comment', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
-
-type CommentRow = {
-  id: number;
-  text: string;
-  postId: number;
-  authorId: number;
-  createdAt: Date;
-  postTitle: string;
-  notified: string;
-};
 
 const text = z
   .string()
@@ -56,37 +39,12 @@ builder.mutationFields((t) => ({
       const authorId = viewerId(ctx);
       const postId = decodeId(args.input.postId, 'Post', 'postId');
       const input = parseInput(createRules, args.input);
-      // One statement: the post check, the comment and its notification, in one round
-      // trip and atomically. FOR SHARE keeps the post from being deleted meanwhile; the
-      // notification is about the comment's own row, so no comment (a post deleted just
-      // before) means no notification either.
-      const cause = {
-        actorId: authorId,
-        postId: Prisma.sql`(SELECT "postId" FROM "comment")`,
-        commentId: Prisma.sql`(SELECT "id" FROM "comment")`,
-        text: input.text,
-      };
-      const row = await writeCause<CommentRow>(
-        ctx.hot,
-        Prisma.sql`
-        WITH "post" AS (SELECT "id", "title" FROM "Post" WHERE "id" = ${postId}::int FOR SHARE),
-        "comment" AS (
-          INSERT INTO "Comment" ("text", "postId", "authorId")
-          SELECT ${input.text}, p."id", ${authorId}::int FROM "post" p
-          RETURNING *
-        ),
-        ${notificationCtes('COMMENT_ON_POST', cause, ctx.outbox)}
-        SELECT c.*, p."title" AS "postTitle", ${NOTIFIED_JSON} AS "notified"
-        FROM "comment" c CROSS JOIN "post" p`,
-      );
-      if (!row) throw notFound('Post');
-      const { postTitle, notified, ...comment } = row;
-      await ctx.notifier.created(
-        createdFrom(notified, {
-          post: { id: postId, title: postTitle },
-          comment: { id: comment.id, text: comment.text },
-        }),
-      );
+      // Stored with its notification in one statement, with the comments of other
+      // requests when they arrive together (notifications/comment-store.ts).
+      const written = await ctx.comments.write({ postId, authorId, text: input.text });
+      if (!written) throw notFound('Post');
+      const { comment } = written;
+      await ctx.notifier.created(written.stored);
       // The row has every scalar; only a selection of relations needs a read.
       if (!needsRelations(query)) return comment;
       return ctx.prisma.comment.findUniqueOrThrow({ ...query, where: { id: comment.id } });
