@@ -73,6 +73,11 @@ type Row = {
 /**
  * The comments arrive as arrays, one per column, so the statement's text is the
  * same for any number of them: it stays one prepared statement (db/prepared.ts).
+ * Each array is read through a sub-select, which hides its length from the
+ * planner: PostgreSQL otherwise planned the statement again for most runs (720
+ * of 1,980 at 200 comments a second, 0.73 ms each, counted by
+ * pg_stat_statements), since a plan for one known row looked cheaper than the
+ * kept plan for an array of unknown length.
  *
  * Each recipient's counter row is raised once by the count of their new
  * notifications in the group (PostgreSQL refuses to update one row twice in one
@@ -86,8 +91,10 @@ function statement(outbox: Outbox, comments: NewComment[]): Prisma.Sql {
   return Prisma.sql`
   WITH "input" AS MATERIALIZED (
     SELECT i."postId", i."authorId", i."text", i."peek", i."ord"::int AS "ord"
-    FROM unnest(${comments.map((c) => c.postId)}::int[], ${comments.map((c) => c.authorId)}::int[],
-                ${comments.map((c) => c.text)}::text[], ${comments.map((c) => peek(c.text))}::text[])
+    FROM unnest((SELECT ${comments.map((c) => c.postId)}::int[]),
+                (SELECT ${comments.map((c) => c.authorId)}::int[]),
+                (SELECT ${comments.map((c) => c.text)}::text[]),
+                (SELECT ${comments.map((c) => peek(c.text))}::text[]))
       WITH ORDINALITY AS i("postId", "authorId", "text", "peek", "ord")
   ),
   -- FOR SHARE keeps the posts from being deleted until commit. A comment on a post
