@@ -5,8 +5,9 @@
 // no wait; under load the groups grow by themselves.
 //
 // Measured in the bench's steady scenario (2 cores shared by everything): a
-// comment cost PostgreSQL 0.45–0.6 ms of CPU alone and 0.25 ms in groups, and the
-// rate held within 50 ms rose from 700 to 1,000–1,500 comments a second.
+// comment cost PostgreSQL 0.45–0.6 ms of CPU alone and 0.2–0.4 ms in groups
+// (1,000–2,000 a second), and the rate held within 50 ms rose from 700 comments a
+// second to 1,000 (1,500 in some partial runs).
 //
 // Written by hand: the batching libraries (dataloader and its kind) gather what
 // one turn of the event loop asks for and then send it all at once, however many

@@ -27,7 +27,7 @@ export type CommentStore = {
  * How many comment statements may be in flight at once. Fewer make bigger groups
  * (less work per comment for PostgreSQL), more let a group that waits on a lock
  * (a post's fan-out holds its followers' counters until it commits) hold up
- * fewer comments. Two did best of 1, 2 and 4 in the bench's steady scenario.
+ * fewer comments. One, two and four did alike in the bench's steady scenario.
  */
 const IN_FLIGHT = 2;
 /** The most comments in one statement. */
