@@ -7,6 +7,7 @@ import { writeGroups } from '../src/db/write-groups.js';
 type Call = { items: number[]; finish(): void; fail(error: Error): void };
 
 function harness(options: { inFlight: number; maxGroup: number }) {
+  // Only an error whose message says so proves the statement wrote nothing.
   const calls: Call[] = [];
   const groups = writeGroups<number, string>(
     (items) =>
@@ -17,7 +18,7 @@ function harness(options: { inFlight: number; maxGroup: number }) {
           fail: reject,
         });
       }),
-    options,
+    { ...options, retryAlone: (error) => String(error).includes('constraint') },
   );
   return { calls, write: (n: number) => groups.write(n) };
 }
@@ -56,7 +57,7 @@ describe('write groups', () => {
     expect(await Promise.all(all)).toHaveLength(6);
   });
 
-  it('writes each item of a failed group again alone, so only the one at fault fails', async () => {
+  it('writes each item of a refused group again alone, one after another, so only the one at fault fails', async () => {
     const { calls, write } = harness({ inFlight: 1, maxGroup: 10 });
     const first = write(1);
     const group = [2, 3, 4].map((n) => write(n).then(String, (e: Error) => `failed: ${e.message}`));
@@ -65,12 +66,36 @@ describe('write groups', () => {
     await settled();
     calls[1]?.fail(new Error('a constraint'));
     await settled();
-    // One statement per item now; the second item's fails again.
-    expect(calls.slice(2).map((c) => c.items)).toEqual([[2], [3], [4]]);
+    // Alone now, one at a time in the group's slot: never more than inFlight at once.
+    expect(calls.slice(2).map((c) => c.items)).toEqual([[2]]);
+    const later = write(5);
     calls[2]?.finish();
+    await settled();
+    expect(calls.slice(2).map((c) => c.items)).toEqual([[2], [3]]);
     calls[3]?.fail(new Error('a constraint'));
+    await settled();
     calls[4]?.finish();
     expect(await Promise.all(group)).toEqual(['stored 2', 'failed: a constraint', 'stored 4']);
+    // The slot is free again for what waited meanwhile.
+    await settled();
+    expect(calls[5]?.items).toEqual([5]);
+    calls[5]?.finish();
+    expect(await later).toBe('stored 5');
+  });
+
+  it('fails a whole group, writing nothing again, on an error that may have come after its commit', async () => {
+    const { calls, write } = harness({ inFlight: 1, maxGroup: 10 });
+    const first = write(1);
+    const group = [2, 3].map((n) => write(n).then(String, (e: Error) => `failed: ${e.message}`));
+    calls[0]?.finish();
+    await first;
+    await settled();
+    calls[1]?.fail(new Error('connection lost'));
+    expect(await Promise.all(group)).toEqual([
+      'failed: connection lost',
+      'failed: connection lost',
+    ]);
+    expect(calls).toHaveLength(2);
   });
 
   it('fails a write that went alone with its own error', async () => {

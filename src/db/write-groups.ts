@@ -23,10 +23,17 @@ export function writeGroups<I, O>(
   /** Writes the items in one statement; resolves with one result per item, in order. */
   run: (items: I[]) => Promise<O[]>,
   options: {
-    /** How many groups may be in flight at once. */
+    /** How many statements may be in flight at once. */
     inFlight: number;
     /** The most items in one group, which bounds one statement's size and time. */
     maxGroup: number;
+    /**
+     * Whether a group's error proves that its statement wrote nothing and that one
+     * item may be at fault (a constraint it breaks, a deadlock), so that each item is
+     * written again alone. Any other error (a connection lost, maybe after the
+     * commit) fails the whole group: writing it again could write it twice.
+     */
+    retryAlone: (error: unknown) => boolean;
   },
 ): WriteGroups<I, O> {
   type Waiting = { item: I; resolve(value: O): void; reject(error: unknown): void };
@@ -45,10 +52,13 @@ export function writeGroups<I, O>(
     try {
       await settle(group);
     } catch (error) {
-      if (group.length === 1) group[0]?.reject(error);
-      // A statement that failed wrote nothing. Each item is written again alone, so
-      // that only the one at fault fails (a constraint it breaks, say).
-      else for (const w of group) settle([w]).catch(w.reject);
+      if (group.length === 1 || !options.retryAlone(error)) {
+        for (const w of group) w.reject(error);
+      } else {
+        // One after another, in this group's slot: a group that keeps failing
+        // never puts more than inFlight statements in flight.
+        for (const w of group) await settle([w]).catch(w.reject);
+      }
     } finally {
       running--;
       next();

@@ -63,6 +63,9 @@ export function eachCtes(channel: NotificationChannel, kind: NotificationKind): 
  * close a window that is still gaining a notification: each notification is in
  * exactly one digest. Only email has digests, so the recipient alone is the key
  * (one cause notifies each recipient once, so no digest row is touched twice).
+ * Comments are stored many to a statement, which may notify one recipient twice:
+ * a kind of theirs sent as a digest would need the digest rows raised once per
+ * recipient, as comment-store.ts does for the counters.
  */
 export function digestCtes(
   channel: NotificationChannel,

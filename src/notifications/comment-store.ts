@@ -34,19 +34,32 @@ const IN_FLIGHT = 2;
 const MAX_GROUP = 64;
 
 export function createCommentStore(hot: HotStatements, outbox: Outbox): CommentStore {
-  const groups = writeGroups<NewComment, StoredComment | undefined>(
+  const groups = writeGroups<NewComment, Row | undefined>(
     async (comments) => {
       const rows = await hot<Row>(statement(outbox, comments));
       const byOrder = new Map(rows.map((row) => [row.ord, row]));
       // A comment whose post is gone has no row.
-      return comments.map((_, i) => {
-        const row = byOrder.get(i + 1);
-        return row && storedComment(row);
-      });
+      return comments.map((_, i) => byOrder.get(i + 1));
     },
-    { inFlight: IN_FLIGHT, maxGroup: MAX_GROUP },
+    { inFlight: IN_FLIGHT, maxGroup: MAX_GROUP, retryAlone: refusedByData },
   );
-  return { write: (comment) => groups.write(comment) };
+  // The rows are read once their group has committed, outside what may be retried.
+  return {
+    write: async (comment) => {
+      const row = await groups.write(comment);
+      return row && storedComment(row);
+    },
+  };
+}
+
+/**
+ * PostgreSQL refused the statement for its data, and rolled it back: a value out
+ * of range or malformed (SQLSTATE class 22), a constraint (23), a deadlock or
+ * serialization failure (40). Both drivers carry the SQLSTATE as `code`.
+ */
+function refusedByData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^(22|23|40)/.test(code);
 }
 
 /** One stored comment, with its notification's columns when it caused one. */
@@ -184,8 +197,8 @@ function storedComment(row: Row): StoredComment {
   return {
     comment: { id, text, postId, authorId, createdAt },
     postTitle: row.postTitle,
-    // Every comment of the group reports the group's deliveries: the notifier only
-    // asks whether there are any, to wake the delivery worker.
+    // Every comment of the group reports the group's deliveries (not its own): the
+    // notifier only asks whether there are any, to wake the delivery worker.
     stored: { notifications, deliveries: row.deliveries },
   };
 }

@@ -6,7 +6,8 @@ import { type NotificationKind, Prisma } from '../generated/prisma/client.js';
 /**
  * What caused a notification: who acted, on which post or comment, with which text.
  * An id may be an SQL expression, for a row written by the same statement (a new
- * comment and its notification are one INSERT, see store.ts).
+ * post and its notifications are one statement, see store.ts; comments have their
+ * own, comment-store.ts).
  */
 export type Cause = {
   actorId: number;
@@ -33,7 +34,7 @@ export const kinds: Record<NotificationKind, KindRule> = {
     description: 'Someone else commented on a post of the recipient.',
     // A comment on someone else's post tells the post's author; a self-comment nobody.
     // Comments are stored many to a statement, which applies this rule in its own
-    // words (comment-store.ts).
+    // words (comment-store.ts): a change here must be made there too.
     recipients: ({ postId, actorId }) => Prisma.sql`
       SELECT "authorId" FROM "Post" WHERE "id" = ${postId}::int AND "authorId" <> ${actorId}::int`,
     message: (actor) => Prisma.sql`${actor} || ${' commented on your post.'}`,

@@ -102,7 +102,10 @@ type StoredJson = {
     | null;
 };
 
-/** What one cause stored: its notifications, and how many deliveries the outbox recorded. */
+/**
+ * What one cause stored: its notifications, and how many deliveries the outbox
+ * recorded (for a comment, its group's: comment-store.ts).
+ */
 export type Stored = { notifications: Created[]; deliveries: number };
 
 /** What a `NOTIFIED_JSON` column holds, with the post and comment the cause wrote or read. */
