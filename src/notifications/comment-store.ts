@@ -14,7 +14,6 @@ export type NewComment = { postId: number; authorId: number; text: string };
 
 export type StoredComment = {
   comment: { id: number; text: string; postId: number; authorId: number; createdAt: Date };
-  postTitle: string;
   stored: Stored;
 };
 
@@ -196,7 +195,6 @@ function storedComment(row: Row): StoredComment {
   const { id, text, postId, authorId, createdAt } = row;
   return {
     comment: { id, text, postId, authorId, createdAt },
-    postTitle: row.postTitle,
     // Every comment of the group reports the group's deliveries (not its own): the
     // notifier only asks whether there are any, to wake the delivery worker.
     stored: { notifications, deliveries: row.deliveries },
