@@ -12,6 +12,8 @@ import { type Flags, list, type Scenario } from './types.js';
 const MUTATION = 'mutation ($input: CreateCommentInput!) { createComment(input: $input) { id } }';
 const COMMENTERS = 50;
 const P99_LIMIT_MS = 100;
+/** The latency bound of the report's headline figure (issue 10's). */
+const P99_TARGET_MS = 50;
 /**
  * Before the ladder, unrecorded: comments sent by a fixed number of senders, each
  * waiting for its answer, so every system goes at its own pace, until this many
@@ -44,8 +46,9 @@ export type Step = {
   eld: Snapshot['eld'];
   passed: boolean;
   /**
-   * Failed, and was run once more at the same rate, which decided (absent from
-   * runs before 2026-12-05, which stopped at the first failure).
+   * Failed, or passed with p99 over 50 ms (from 2026-12-05 12:00 on), and was run
+   * once more at the same rate, which decided (absent from runs before
+   * 2026-12-05, which stopped at the first failure).
    */
   retried?: boolean;
 };
@@ -256,10 +259,11 @@ export const steady: Scenario<SteadyResult> = {
       // load generator, a moment when all of them want CPU at once (every core
       // busy for a few hundred ms, as when V8 optimizes a request's whole path) fails
       // a whole step: the requests wait here, in the connection pool, and the step's
-      // p99 is that moment. So a failed step is run once more, for every system,
-      // and the second attempt decides; both are reported.
+      // p99 is that moment. So a failed step, or one over the headline figure's
+      // 50 ms, is run once more, for every system, and the second attempt decides;
+      // both are reported.
       if (!step.passed && again) break;
-      if (!step.passed) {
+      if (!again && !(step.passed && latency.p99 <= P99_TARGET_MS)) {
         step.retried = true;
         plan.splice(index + 1, 0, { rate, again: true });
       }
@@ -415,9 +419,14 @@ export const steady: Scenario<SteadyResult> = {
     r.steps.filter((s) => !s.retried).map((s) => [s.offered, s.latency.p99] as [number, number]),
 };
 
-/** The highest step that passed with p99 ≤ 50 ms (the issue's latency bound). */
+/**
+ * The highest step that passed with p99 ≤ 50 ms (the issue's latency bound). A
+ * step run again is decided by its second attempt, so it never counts itself.
+ */
 export function fastestWithin50(r: SteadyResult): Step | undefined {
-  return [...r.steps].reverse().find((s) => s.passed && s.latency.p99 <= 50);
+  return [...r.steps]
+    .reverse()
+    .find((s) => !s.retried && s.passed && s.latency.p99 <= P99_TARGET_MS);
 }
 
 /** Server CPU time per delivered notification during a step (ms of one core). */
@@ -432,7 +441,10 @@ export function firstFailure(r: SteadyResult): Step | undefined {
   return r.steps.find((s) => !s.passed && !s.retried);
 }
 
-/** The highest step that passed (steps stop at the first rate that fails twice). */
+/**
+ * The highest step that passed (steps stop at the first rate that fails twice),
+ * a step run again counting only by its second attempt.
+ */
 export function bestStep(r: SteadyResult): Step | undefined {
-  return [...r.steps].reverse().find((s) => s.passed);
+  return [...r.steps].reverse().find((s) => !s.retried && s.passed);
 }
