@@ -5,13 +5,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 // Linux reports utime/stime in clock ticks; 100 per second on every mainstream kernel.
 const TICK_MS = 10;
 
-/** User + system CPU time of one process, in ms; 0 once it is gone. */
-export function cpuMs(pid: number): number {
+/**
+ * User + system CPU time of one process, in ms; 0 once it is gone. With
+ * `exitedChildren`, also that of its children that have exited and been waited
+ * for (which the kernel adds to the parent's account).
+ */
+export function cpuMs(pid: number, exitedChildren = false): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may contain spaces; the fields after ')' do not.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    const own = Number(fields[11]) + Number(fields[12]);
+    const children = exitedChildren ? Number(fields[13]) + Number(fields[14]) : 0;
+    return (own + children) * TICK_MS;
   } catch {
     return 0;
   }
@@ -59,11 +65,12 @@ function parentOf(pid: number): number {
 
 /**
  * CPU time of a process and its direct children (PostgreSQL: the postmaster and
- * its backends). Children that exited meanwhile are not counted; the bench keeps
- * its connections open, so its backends live through each measurement.
+ * its backends), those that exited included: a system that closes a connection
+ * during a step (Mercurius' did) would otherwise take its backend's time out of
+ * the sum, and the step's PostgreSQL CPU came out below zero.
  */
 export function treeCpuMs(pid: number): number {
-  let total = cpuMs(pid);
+  let total = cpuMs(pid, true);
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     const child = Number(name);
