@@ -149,10 +149,10 @@ export const steady: Scenario<SteadyResult> = {
 
     // The warm-up's comments carry no recorded id, so their notifications are ignored.
     const warmStart = performance.now();
+    const warmLimit = p.warmUpComments as number;
     let warmed = 0;
     const warmSender = async () => {
-      const limit = p.warmUpComments as number;
-      while (warmed < limit && performance.now() - warmStart < WARM_UP.seconds * 1000) {
+      while (warmed < warmLimit && performance.now() - warmStart < WARM_UP.seconds * 1000) {
         const n = warmed++;
         await mutator.send(U + 1 + (n % COMMENTERS), MUTATION, {
           input: { postId: api.postId(1 + (n % U)), text: `warm-up ${n}` },
